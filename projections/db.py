@@ -1,0 +1,117 @@
+"""The database the read models live in: SQLite or PostgreSQL, one SQL dialect.
+
+SQL is written once with ``:name`` parameters; for PostgreSQL they become
+``%(name)s``. Both engines take the rest of what the projections use (``ON CONFLICT``,
+``BIGINT``, ``TEXT``).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+NAMED_PARAMETER = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+class Transaction(Protocol):
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement; answer its rows (empty for statements without rows)."""
+        ...
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None: ...
+
+
+class ViewDatabase(Protocol):
+    def transaction(self) -> Any:
+        """A context manager giving a Transaction that commits on success."""
+        ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _SQLiteTransaction:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._connection.execute(sql, params or {}).fetchall()
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        self._connection.executemany(sql, rows)
+
+
+class SQLiteViews:
+    """One connection per thread: the web server reads while a projection writes."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._path, timeout=10, isolation_level=None,
+                                         check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SQLiteTransaction]:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteTransaction(connection)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def ping(self) -> None:
+        self._connection().execute("SELECT 1").fetchall()
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+
+class _PostgresTransaction:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        self._cursor.execute(NAMED_PARAMETER.sub(r"%(\1)s", sql), params or {})
+        return list(self._cursor.fetchall()) if self._cursor.description else []
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._cursor.executemany(NAMED_PARAMETER.sub(r"%(\1)s", sql), rows)
+
+
+class PostgresViews:
+    def __init__(self, conninfo: str, *, max_size: int = 4) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=True,
+                                    timeout=10)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresTransaction]:
+        with self._pool.connection() as connection, connection.transaction(), \
+                connection.cursor() as cursor:
+            yield _PostgresTransaction(cursor)
+
+    def ping(self) -> None:
+        with self.transaction() as tx:
+            tx.execute("SELECT 1")
+
+    def close(self) -> None:
+        self._pool.close()

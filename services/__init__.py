@@ -1,0 +1,1 @@
+"""Adapters and entry points: HTTP API, Kafka relay, command line, composition root."""

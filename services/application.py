@@ -1,0 +1,28 @@
+"""The event-sourced application: one log of every fact, in the order it was stored."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder
+
+from services.transcoding import register_domain_transcodings
+
+
+class Skolefravaer(Application[UUID]):
+    """Stores the aggregates of ``domain/``; its notification log is the audit log."""
+
+    name = "skolefravaer"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    def find(self, aggregate_id: UUID) -> Any:
+        """The aggregate, or None when nothing was ever stored under this id."""
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None

@@ -1,0 +1,65 @@
+"""The composition root: the one place where settings become running parts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.absence import AbsenceProjection, AbsenceReader
+from projections.db import PostgresViews, SQLiteViews, ViewDatabase
+from projections.follower import Follower, ViewSink
+from services.application import Skolefravaer
+from services.config import Settings
+from services.ingestion import Ingestor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    settings: Settings
+    app: Skolefravaer
+    views: ViewDatabase
+    ingestor: Ingestor
+    absence: AbsenceReader
+    projections: list[Follower]
+    relay: Follower | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def followers(self) -> list[Follower]:
+        return [*self.projections, *([self.relay] if self.relay else [])]
+
+    def start_workers(self) -> None:
+        """Run projections (and the relay) in this process, as threads."""
+        for follower in self.followers:
+            self.threads.append(follower.start_thread(self.settings.poll_interval))
+
+    def close(self) -> None:
+        for follower in self.followers:
+            follower.stop()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        if self.relay is not None:
+            self.relay.sink.close()  # type: ignore[attr-defined]
+        self.views.close()
+        self.app.close()
+
+
+def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_options: Any
+          ) -> Service:
+    """Build every part; call after gunicorn forks (psycopg pools hold threads)."""
+    app = Skolefravaer(env=settings.eventsourcing_env())
+    views: ViewDatabase = (PostgresViews(settings.postgres_conninfo()) if settings.uses_postgres
+                           else SQLiteViews(settings.sqlite_dbname))
+    absence_follower = Follower(app, ViewSink(views, AbsenceProjection()))
+    relay = None
+    if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
+        from services.relay import KafkaRelay
+
+        relay = Follower(app, KafkaRelay(views, settings), batch_size=500)
+    return Service(settings=settings, app=app, views=views,
+                   ingestor=Ingestor(app, **ingestor_options), absence=AbsenceReader(views),
+                   projections=[absence_follower], relay=relay)

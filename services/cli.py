@@ -1,0 +1,67 @@
+"""Command line: the background worker (projections and Kafka relay) and operator tasks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+
+from services.bootstrap import build
+from services.config import Settings
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """Follow the log: every projection, and the relay when Kafka is configured."""
+    settings = Settings.from_environ()
+    service = build(settings, with_relay=None if args.relay else False)
+    if args.only_relay:
+        if service.relay is None:
+            print("KAFKA_BOOTSTRAP_SERVERS is not set: no relay to run", file=sys.stderr)
+            return 2
+        service.projections = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for follower in service.followers:
+            follower.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    service.start_workers()
+    for thread in service.threads:
+        while thread.is_alive():
+            thread.join(timeout=1)
+    service.close()
+    return 0
+
+
+def catch_up(args: argparse.Namespace) -> int:
+    """Bring every projection up to the head of the log once, then exit."""
+    service = build(Settings.from_environ(), with_relay=False)
+    for follower in service.projections:
+        count = follower.catch_up()
+        print(f"{follower.sink.name}: {count} events applied, lag {follower.lag()}")
+    service.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="skolefravaer", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    worker = commands.add_parser("worker", help=run_worker.__doc__)
+    worker.add_argument("--no-relay", dest="relay", action="store_false",
+                        help="do not publish to Kafka even when it is configured")
+    worker.add_argument("--only-relay", action="store_true",
+                        help="run only the Kafka relay")
+    worker.set_defaults(func=run_worker)
+    commands.add_parser("catch-up", help=catch_up.__doc__).set_defaults(func=catch_up)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

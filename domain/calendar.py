@@ -79,11 +79,19 @@ def calendar_aggregate_id(tenant: str, school_id: str, school_year: str) -> UUID
 class SchoolCalendar(Aggregate):
     """The published calendar of one school for one school year."""
 
+    class Published(Aggregate.Created):
+        envelope: Envelope
+        calendar: Calendar
+
+    class Republished(Aggregate.Event):
+        envelope: Envelope
+        calendar: Calendar
+
     @staticmethod
     def create_id(envelope: Envelope, calendar: Calendar) -> UUID:
         return calendar_aggregate_id(envelope.tenant, calendar.school_id, calendar.school_year)
 
-    @event("Published")
+    @event(Published)
     def __init__(self, envelope: Envelope, calendar: Calendar) -> None:
         self.tenant = envelope.tenant
         self.calendar = calendar
@@ -92,6 +100,6 @@ class SchoolCalendar(Aggregate):
         """A revised calendar replaces the earlier one from now on; both stay in the log."""
         self._republished(envelope, calendar)
 
-    @event("Republished")
+    @event(Republished)
     def _republished(self, envelope: Envelope, calendar: Calendar) -> None:
         self.calendar = calendar

@@ -96,6 +96,23 @@ class Absence:
                                 field="data.lesson", rule="ABS-2")
 
 
+@dataclass(frozen=True)
+class LateArrival:
+    """Late arrival (forsentkomming), an occurrence of its own (ABS-7)."""
+
+    date: date
+    lesson: Lesson | None = None
+    minutes_late: int | None = None
+
+
+@dataclass(frozen=True)
+class LeftSchool:
+    """The pupil arrived at school and then left again (ABS-7, CON-5)."""
+
+    date: date
+    time: time
+
+
 class NoticeCause(StrEnum):
     ILLNESS = "illness"
     MEDICAL_APPOINTMENT = "medical_appointment"
@@ -144,6 +161,36 @@ class Pupil(Aggregate):
     self-describing for projections, topics and dossiers.
     """
 
+    class Enrolled(Aggregate.Created):
+        envelope: Envelope
+        pupil_id: UUID
+        enrolment: Enrolment
+
+    class EnrolmentRecorded(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        enrolment: Enrolment
+
+    class AbsenceRecorded(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        absence: Absence
+
+    class LateArrivalRecorded(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        late_arrival: LateArrival
+
+    class LeftSchoolRecorded(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        left_school: LeftSchool
+
+    class AbsenceNoticeReceived(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        notice: AbsenceNotice
+
     @staticmethod
     def create_id(envelope: Envelope, pupil_id: UUID, enrolment: Enrolment) -> UUID:
         return pupil_aggregate_id(envelope.tenant, pupil_id)
@@ -153,7 +200,7 @@ class Pupil(Aggregate):
         """The first enrolment of a pupil this municipality has not seen before."""
         return cls(envelope, enrolment.pupil_id, enrolment)
 
-    @event("Enrolled")
+    @event(Enrolled)
     def __init__(self, envelope: Envelope, pupil_id: UUID, enrolment: Enrolment) -> None:
         self.tenant = envelope.tenant
         self.pupil_id = pupil_id
@@ -163,7 +210,7 @@ class Pupil(Aggregate):
         """Enrolment in another school year, or a change (class, guardians) in this one."""
         self._enrolment_recorded(envelope, self.pupil_id, enrolment)
 
-    @event("EnrolmentRecorded")
+    @event(EnrolmentRecorded)
     def _enrolment_recorded(self, envelope: Envelope, pupil_id: UUID,
                             enrolment: Enrolment) -> None:
         self.enrolments[enrolment.school_year] = enrolment
@@ -173,8 +220,28 @@ class Pupil(Aggregate):
         self.enrolment_on(absence.date, field="data.date")
         self._absence_recorded(envelope, self.pupil_id, absence)
 
-    @event("AbsenceRecorded")
+    @event(AbsenceRecorded)
     def _absence_recorded(self, envelope: Envelope, pupil_id: UUID, absence: Absence) -> None:
+        pass
+
+    def record_late_arrival(self, envelope: Envelope, late_arrival: LateArrival) -> None:
+        """ABS-7: late arrival is recorded as its own occurrence, not as absence."""
+        self.enrolment_on(late_arrival.date, field="data.date")
+        self._late_arrival_recorded(envelope, self.pupil_id, late_arrival)
+
+    @event(LateArrivalRecorded)
+    def _late_arrival_recorded(self, envelope: Envelope, pupil_id: UUID,
+                               late_arrival: LateArrival) -> None:
+        pass
+
+    def record_left_school(self, envelope: Envelope, left_school: LeftSchool) -> None:
+        """ABS-7: "kommer på skolen, men går igjen" is recorded as its own occurrence."""
+        self.enrolment_on(left_school.date, field="data.date")
+        self._left_school_recorded(envelope, self.pupil_id, left_school)
+
+    @event(LeftSchoolRecorded)
+    def _left_school_recorded(self, envelope: Envelope, pupil_id: UUID,
+                              left_school: LeftSchool) -> None:
         pass
 
     def receive_notice(self, envelope: Envelope, notice: AbsenceNotice) -> None:
@@ -187,7 +254,7 @@ class Pupil(Aggregate):
                 field="data.guardian_id", rule="ABS-3")
         self._notice_received(envelope, self.pupil_id, notice)
 
-    @event("AbsenceNoticeReceived")
+    @event(AbsenceNoticeReceived)
     def _notice_received(self, envelope: Envelope, pupil_id: UUID,
                          notice: AbsenceNotice) -> None:
         pass

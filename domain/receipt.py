@@ -16,11 +16,16 @@ class IngestionReceipt(Aggregate):
     the sender's ``event_id``: storing the same event twice then fails as a whole.
     """
 
+    class Issued(Aggregate.Created):
+        event_id: UUID
+        content_hash: str
+        subject_id: UUID
+
     @staticmethod
     def create_id(event_id: UUID, content_hash: str, subject_id: UUID) -> UUID:
         return receipt_id(event_id)
 
-    @event("Issued")
+    @event(Issued)
     def __init__(self, event_id: UUID, content_hash: str, subject_id: UUID) -> None:
         self.event_id = event_id
         self.content_hash = content_hash

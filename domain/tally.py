@@ -5,6 +5,9 @@ lessons are counted apart and never converted into each other. ABS-3/ABS-4: an a
 is documented when a notice covers it, whenever that notice arrives — so a tally is a
 function of the set of facts, not of the order they arrived in.
 
+ABS-7: late arrivals and "arrived, then left" are occurrences of their own, counted
+beside absence and never as absence.
+
 Interpretation (written down because the guideline is silent): a day recorded twice is
 one day; a lesson on a day the pupil was absent all day is part of that day.
 """
@@ -15,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from uuid import UUID
 
 from domain.pupil import AbsenceScope
@@ -24,13 +28,25 @@ from domain.school_year import half_year_of, month_of, school_year_of
 @dataclass(frozen=True)
 class RecordedAbsence:
     event_id: UUID
-    date: date
+    day: date
     scope: AbsenceScope
     period: int | None = None
 
     @property
     def key(self) -> tuple[date, int | None]:
-        return (self.date, self.period)
+        return (self.day, self.period)
+
+
+class OccurrenceKind(StrEnum):
+    LATE_ARRIVAL = "late_arrival"
+    LEFT_SCHOOL = "left_school"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    event_id: UUID
+    day: date
+    kind: OccurrenceKind
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ class Documentation:
     periods: tuple[int, ...] | None = None
 
     def covers(self, absence: RecordedAbsence) -> bool:
-        if not self.from_date <= absence.date <= self.to_date:
+        if not self.from_date <= absence.day <= self.to_date:
             return False
         if self.periods is None:
             return True
@@ -71,6 +87,8 @@ class Figures:
     period: str | None
     days: Count = field(default_factory=Count)
     lessons: Count = field(default_factory=Count)
+    late_arrivals: int = 0
+    left_school: int = 0
     event_ids: list[UUID] = field(default_factory=list)
 
 
@@ -78,7 +96,7 @@ class Figures:
 class CountedAbsence:
     """One counted day or lesson, with the events that recorded and documented it."""
 
-    date: date
+    day: date
     scope: AbsenceScope
     period: int | None
     recorded_by: tuple[UUID, ...]
@@ -99,12 +117,15 @@ class Tally:
 
 def count_absence(absences: Iterable[RecordedAbsence],
                   documentation: Iterable[Documentation],
+                  occurrences: Iterable[Occurrence] = (),
                   school_year: str | None = None) -> Tally:
     """The tally of ``absences`` (optionally only those in ``school_year``)."""
     docs = list(documentation)
+    chosen = [o for o in occurrences
+              if school_year is None or school_year_of(o.day) == school_year]
     by_key: dict[tuple[date, int | None], list[RecordedAbsence]] = defaultdict(list)
     for absence in absences:
-        if school_year is None or school_year_of(absence.date) == school_year:
+        if school_year is None or school_year_of(absence.day) == school_year:
             by_key[absence.key].append(absence)
     whole_days = {day for day, period in by_key if period is None}
 
@@ -114,7 +135,7 @@ def count_absence(absences: Iterable[RecordedAbsence],
             continue
         first = records[0]
         counted.append(CountedAbsence(
-            date=day, scope=first.scope, period=period,
+            day=day, scope=first.scope, period=period,
             recorded_by=tuple(r.event_id for r in records),
             documented_by=tuple(d.event_id for d in docs if d.covers(first)),
         ))
@@ -122,14 +143,30 @@ def count_absence(absences: Iterable[RecordedAbsence],
     totals = Figures(period=school_year)
     months: dict[str, Figures] = {}
     half_years: dict[str, Figures] = {}
+
+    def periods(day: date) -> tuple[Figures, ...]:
+        return (totals,
+                months.setdefault(month_of(day), Figures(month_of(day))),
+                half_years.setdefault(half_year_of(day), Figures(half_year_of(day))))
+
     for item in counted:
-        for figures in (totals,
-                        months.setdefault(month_of(item.date), Figures(month_of(item.date))),
-                        half_years.setdefault(half_year_of(item.date),
-                                              Figures(half_year_of(item.date)))):
+        for figures in periods(item.day):
             _add(figures, item)
-    return Tally(totals=totals, months=list(months.values()),
-                 half_years=list(half_years.values()), counted=counted)
+    for occurrence in sorted(chosen, key=lambda o: o.day):
+        for figures in periods(occurrence.day):
+            if occurrence.kind is OccurrenceKind.LATE_ARRIVAL:
+                figures.late_arrivals += 1
+            else:
+                figures.left_school += 1
+            figures.event_ids.append(occurrence.event_id)
+    return Tally(totals=totals, months=sorted(months.values(), key=_period),
+                 half_years=sorted(half_years.values(), key=_period), counted=counted)
+
+
+def _period(figures: Figures) -> str:
+    """Chronological order: spring (January–June) comes before autumn of the same year."""
+    period = figures.period or ""
+    return period.replace("-spring", "-1").replace("-autumn", "-2")
 
 
 def _sort_key(item: tuple[tuple[date, int | None], list[RecordedAbsence]]) -> tuple[date, int]:

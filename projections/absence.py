@@ -13,7 +13,14 @@ from typing import Any
 from uuid import UUID
 
 from domain.pupil import AbsenceScope, Pupil
-from domain.tally import Documentation, RecordedAbsence, Tally, count_absence
+from domain.tally import (
+    Documentation,
+    Occurrence,
+    OccurrenceKind,
+    RecordedAbsence,
+    Tally,
+    count_absence,
+)
 from projections.db import Transaction, ViewDatabase
 from projections.follower import LoggedEvent
 
@@ -48,6 +55,15 @@ TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS absence_documentation_pupil "
     "ON absence_documentation (pupil_id, tenant)",
+    """CREATE TABLE IF NOT EXISTS absence_occurrence (
+        event_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        pupil_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        position BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS absence_occurrence_pupil ON absence_occurrence (pupil_id, tenant)",
 )
 
 
@@ -80,6 +96,10 @@ class AbsenceProjection:
                 {**_keys(event, logged), "day": absence.date.isoformat(),
                  "scope": absence.scope.value,
                  "period": absence.lesson.period if absence.lesson else None})
+        elif isinstance(event, Pupil.LateArrivalRecorded):
+            _occurrence(tx, event, logged, event.late_arrival.date, OccurrenceKind.LATE_ARRIVAL)
+        elif isinstance(event, Pupil.LeftSchoolRecorded):
+            _occurrence(tx, event, logged, event.left_school.date, OccurrenceKind.LEFT_SCHOOL)
         elif isinstance(event, Pupil.AbsenceNoticeReceived):
             notice = event.notice
             tx.execute(
@@ -89,6 +109,15 @@ class AbsenceProjection:
                 {**_keys(event, logged), "from_day": notice.from_date.isoformat(),
                  "to_day": notice.to_date.isoformat(),
                  "periods": json.dumps(notice.lessons) if notice.lessons is not None else None})
+
+
+def _occurrence(tx: Transaction, event: Any, logged: LoggedEvent, day: date,
+                kind: OccurrenceKind) -> None:
+    tx.execute(
+        "INSERT INTO absence_occurrence (event_id, tenant, pupil_id, day, kind, position) "
+        "VALUES (:event_id, :tenant, :pupil_id, :day, :kind, :position) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        {**_keys(event, logged), "day": day.isoformat(), "kind": kind.value})
 
 
 def _keys(event: Any, logged: LoggedEvent) -> dict[str, Any]:
@@ -121,10 +150,15 @@ class AbsenceReader:
             documents = tx.execute(
                 "SELECT event_id, from_day, to_day, periods FROM absence_documentation "
                 "WHERE pupil_id = :pupil_id AND (:tenant IS NULL OR tenant = :tenant)", params)
+            occurrences = tx.execute(
+                "SELECT event_id, day, kind FROM absence_occurrence "
+                "WHERE pupil_id = :pupil_id AND (:tenant IS NULL OR tenant = :tenant)", params)
         return count_absence(
             (RecordedAbsence(UUID(e), date.fromisoformat(d), AbsenceScope(s), p)
              for e, d, s, p in absences),
             (Documentation(UUID(e), date.fromisoformat(f), date.fromisoformat(t),
                            tuple(json.loads(p)) if p is not None else None)
              for e, f, t, p in documents),
+            (Occurrence(UUID(e), date.fromisoformat(d), OccurrenceKind(k))
+             for e, d, k in occurrences),
             school_year=school_year)

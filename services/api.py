@@ -13,7 +13,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from domain.tally import Count, Figures, Tally
-from projections.follower import wait_until
+from projections.follower import Follower, wait_until
 from services import problems
 from services.bootstrap import Service
 from services.contract import SCHOOL_YEAR, BatchSchema, EnvelopeSchema
@@ -128,11 +128,14 @@ def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
     check("event_store", lambda: {"head": svc.app.recorder.max_notification_id() or 0})
     check("views", svc.views.ping)
     for follower in svc.followers:
-        check(f"follower:{follower.sink.name}",
-              lambda f=follower: {"lag": f.lag(), "last_error": f.last_error})
+        check(f"follower:{follower.sink.name}", _progress(follower))
     if svc.relay is not None:
         check("broker", svc.relay.sink.ping)  # type: ignore[attr-defined]
     return checks
+
+
+def _progress(follower: Follower) -> Callable[[], dict[str, Any]]:
+    return lambda: {"lag": follower.lag(), "last_error": follower.last_error}
 
 
 def _outcomes(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -152,7 +155,8 @@ def _count(count: Count) -> dict[str, int]:
 
 def _figures(figures: Figures) -> dict[str, Any]:
     return {"period": figures.period, "days": _count(figures.days),
-            "lessons": _count(figures.lessons), "late_arrivals": 0, "left_school": 0,
+            "lessons": _count(figures.lessons), "late_arrivals": figures.late_arrivals,
+            "left_school": figures.left_school,
             "event_ids": [str(e) for e in figures.event_ids]}
 
 
@@ -162,7 +166,7 @@ def _tally(tally: Tally) -> dict[str, Any]:
     return {**totals,
             "months": [_figures(m) for m in tally.months],
             "half_years": [_figures(h) for h in tally.half_years],
-            "absences": [{"date": a.date.isoformat(), "scope": a.scope.value,
+            "absences": [{"date": a.day.isoformat(), "scope": a.scope.value,
                           "period": a.period, "documented": a.documented,
                           "recorded_by": [str(e) for e in a.recorded_by],
                           "documented_by": [str(e) for e in a.documented_by]}

@@ -113,6 +113,19 @@ class AbsenceRecordedSchema(Schema):
     lesson = fields.Nested(LessonSchema, load_default=None)
 
 
+class LateArrivalRecordedSchema(Schema):
+    pupil_id = fields.UUID(required=True)
+    date = fields.Date(required=True)
+    lesson = fields.Nested(LessonSchema, load_default=None)
+    minutes_late = fields.Integer(load_default=None, validate=validate.Range(min=0, max=600))
+
+
+class LeftSchoolRecordedSchema(Schema):
+    pupil_id = fields.UUID(required=True)
+    date = fields.Date(required=True)
+    time = fields.Time(required=True)
+
+
 class AbsenceNoticeReceivedSchema(Schema):
     pupil_id = fields.UUID(required=True)
     from_date = fields.Date(required=True)
@@ -129,6 +142,8 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "PupilEnrolled": PupilEnrolledSchema,
     "SchoolCalendarPublished": SchoolCalendarPublishedSchema,
     "AbsenceRecorded": AbsenceRecordedSchema,
+    "LateArrivalRecorded": LateArrivalRecordedSchema,
+    "LeftSchoolRecorded": LeftSchoolRecordedSchema,
     "AbsenceNoticeReceived": AbsenceNoticeReceivedSchema,
 }
 """Every type the service accepts today, at ``type_version`` 1."""

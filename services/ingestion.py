@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,8 @@ from domain.pupil import (
     AbsenceNotice,
     Enrolment,
     Guardian,
+    LateArrival,
+    LeftSchool,
     Lesson,
     Pupil,
     pupil_aggregate_id,
@@ -167,6 +169,21 @@ def record_absence(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) ->
     return pupil
 
 
+def record_late_arrival(uow: UnitOfWork, envelope: Envelope,
+                        data: dict[str, Any]) -> Aggregate:
+    pupil = _pupil(uow, envelope, data["pupil_id"])
+    lesson = Lesson(**data["lesson"]) if data["lesson"] else None
+    pupil.record_late_arrival(envelope, LateArrival(date=data["date"], lesson=lesson,
+                                                    minutes_late=data["minutes_late"]))
+    return pupil
+
+
+def record_left_school(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
+    pupil = _pupil(uow, envelope, data["pupil_id"])
+    pupil.record_left_school(envelope, LeftSchool(date=data["date"], time=data["time"]))
+    return pupil
+
+
 def receive_notice(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
     pupil = _pupil(uow, envelope, data["pupil_id"])
     lessons = tuple(data["lessons"]) if data["lessons"] is not None else None
@@ -181,6 +198,8 @@ HANDLERS: dict[str, Handler] = {
     "PupilEnrolled": enrol_pupil,
     "SchoolCalendarPublished": publish_calendar,
     "AbsenceRecorded": record_absence,
+    "LateArrivalRecorded": record_late_arrival,
+    "LeftSchoolRecorded": record_left_school,
     "AbsenceNoticeReceived": receive_notice,
 }
 assert HANDLERS.keys() == DATA_SCHEMAS.keys()
@@ -197,7 +216,7 @@ class Ingestor:
     """Decides and stores batches of posted events."""
 
     def __init__(self, app: Skolefravaer, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  attempts: int = 5) -> None:
         self.app = app
         self.clock = clock

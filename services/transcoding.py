@@ -13,10 +13,18 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.calendar import BlackoutPeriod, Calendar, HolyDay
 from domain.envelope import Actor, Envelope
-from domain.pupil import Absence, AbsenceNotice, Enrolment, Guardian, Lesson
+from domain.pupil import (
+    Absence,
+    AbsenceNotice,
+    Enrolment,
+    Guardian,
+    LateArrival,
+    LeftSchool,
+    Lesson,
+)
 
 VALUE_TYPES: tuple[type, ...] = (
-    Actor, Envelope, Guardian, Enrolment, Lesson, Absence, AbsenceNotice,
+    Actor, Envelope, Guardian, Enrolment, Lesson, Absence, AbsenceNotice, LateArrival, LeftSchool,
     BlackoutPeriod, HolyDay, Calendar,
 )
 

@@ -136,7 +136,7 @@ class AbsenceReader:
         with self.db.transaction() as tx:
             rows = tx.execute(
                 "SELECT school_year FROM absence_pupil WHERE pupil_id = :pupil_id "
-                "AND (:tenant IS NULL OR tenant = :tenant) ORDER BY school_year",
+                "AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant) ORDER BY school_year",
                 {"pupil_id": str(pupil_id), "tenant": tenant})
         return [row[0] for row in rows] or None
 
@@ -146,13 +146,13 @@ class AbsenceReader:
         with self.db.transaction() as tx:
             absences = tx.execute(
                 "SELECT event_id, day, scope, period FROM absence_recorded "
-                "WHERE pupil_id = :pupil_id AND (:tenant IS NULL OR tenant = :tenant)", params)
+                "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)", params)
             documents = tx.execute(
                 "SELECT event_id, from_day, to_day, periods FROM absence_documentation "
-                "WHERE pupil_id = :pupil_id AND (:tenant IS NULL OR tenant = :tenant)", params)
+                "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)", params)
             occurrences = tx.execute(
                 "SELECT event_id, day, kind FROM absence_occurrence "
-                "WHERE pupil_id = :pupil_id AND (:tenant IS NULL OR tenant = :tenant)", params)
+                "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)", params)
         return count_absence(
             (RecordedAbsence(UUID(e), date.fromisoformat(d), AbsenceScope(s), p)
              for e, d, s, p in absences),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,8 @@ from services.config import Settings
 from services.ingestion import Ingestor
 
 log = logging.getLogger(__name__)
+
+SCHEMA_LOCK = 0x5B0_1EF4  # advisory lock key held while tables are created
 
 
 @dataclass
@@ -48,18 +52,37 @@ class Service:
         self.app.close()
 
 
+@contextmanager
+def _creating_tables(settings: Settings) -> Iterator[None]:
+    """Serialise table creation: PostgreSQL fails concurrent ``CREATE … IF NOT EXISTS``
+    ("tuple concurrently updated") when several workers start at once."""
+    if not settings.uses_postgres:
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
 def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_options: Any
           ) -> Service:
     """Build every part; call after gunicorn forks (psycopg pools hold threads)."""
-    app = Skolefravaer(env=settings.eventsourcing_env())
-    views: ViewDatabase = (PostgresViews(settings.postgres_conninfo()) if settings.uses_postgres
-                           else SQLiteViews(settings.sqlite_dbname))
-    absence_follower = Follower(app, ViewSink(views, AbsenceProjection()))
-    relay = None
-    if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
-        from services.relay import KafkaRelay
+    with _creating_tables(settings):
+        app = Skolefravaer(env=settings.eventsourcing_env())
+        views: ViewDatabase = (PostgresViews(settings.postgres_conninfo())
+                               if settings.uses_postgres else SQLiteViews(settings.sqlite_dbname))
+        absence_follower = Follower(app, ViewSink(views, AbsenceProjection()))
+        relay = None
+        if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
+            from services.relay import KafkaRelay
 
-        relay = Follower(app, KafkaRelay(views, settings), batch_size=500)
+            relay = Follower(app, KafkaRelay(views, settings),
+                             batch_size=settings.relay_batch_size)
     return Service(settings=settings, app=app, views=views,
                    ingestor=Ingestor(app, **ingestor_options), absence=AbsenceReader(views),
                    projections=[absence_follower], relay=relay)

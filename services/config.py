@@ -31,9 +31,10 @@ def _flag(value: str | None, default: bool) -> bool:
 class Settings:
     persistence_module: str = SQLITE
     sqlite_dbname: str = "skolefravaer.sqlite"
-    postgres_lock_timeout: str = "5"
+    postgres_lock_timeout: str = "2"
     kafka_bootstrap_servers: str = ""
     kafka_topic_partitions: int = 3
+    relay_batch_size: int = 500
     run_workers_in_process: bool = True
     poll_interval: float = 0.2
     passthrough: dict[str, str] = field(default_factory=dict)
@@ -55,10 +56,11 @@ class Settings:
             postgres_lock_timeout=env.get("POSTGRES_LOCK_TIMEOUT") or cls.postgres_lock_timeout,
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
             kafka_topic_partitions=int(env.get("KAFKA_TOPIC_PARTITIONS") or 3),
+            relay_batch_size=int(env.get("SKOLEFRAVAER_RELAY_BATCH_SIZE") or 500),
             run_workers_in_process=_flag(env.get("SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS"),
                                          module == SQLITE),
             poll_interval=float(env.get("SKOLEFRAVAER_POLL_INTERVAL") or 0.2),
-            passthrough={k: env[k] for k in EVENTSOURCING_VARIABLES if env.get(k)},
+            passthrough={k: env[k] for k in EVENTSOURCING_VARIABLES if k in env},
         )
 
     @property
@@ -72,7 +74,9 @@ class Settings:
             "POSTGRES_LOCK_TIMEOUT": self.postgres_lock_timeout,
             **self.passthrough,
         }
-        if not self.uses_postgres:
+        if self.uses_postgres:
+            env.setdefault("POSTGRES_PASSWORD", "")  # trust or peer authentication
+        else:
             env["SQLITE_DBNAME"] = str(Path(self.sqlite_dbname))
             env["SQLITE_LOCK_TIMEOUT"] = "10"
         return env

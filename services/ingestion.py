@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -223,7 +222,7 @@ class Ingestor:
         self.attempts = attempts
 
     def ingest(self, raw_events: list[dict[str, Any]]) -> list[Outcome]:
-        for attempt in range(1, self.attempts + 1):
+        for _ in range(self.attempts):
             outcomes, uow = self._decide(raw_events)
             try:
                 recordings = self.app.save(*uow.pending) if uow.pending else []
@@ -231,11 +230,9 @@ class Ingestor:
                 # Another writer stored an event of the same pupil or the same event_id
                 # first; decide again against what is now stored.
                 continue
-            except OperationalError as error:  # lock timeout, connection lost
-                if attempt == self.attempts:
-                    raise StoreUnavailable(str(type(error).__name__)) from error
-                time.sleep(0.05 * 2**attempt)
-                continue
+            except OperationalError as error:
+                # eventsourcing has already retried (lock timeout, lost connection).
+                raise StoreUnavailable(type(error).__name__) from error
             for outcome in outcomes:
                 if outcome.position is not None:
                     outcome.position = recordings[outcome.position].notification.id

@@ -1,0 +1,204 @@
+"""Storing and projecting on a real PostgreSQL: idempotency, exactly-once, failures."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+
+from domain.pupil import Pupil
+from projections.absence import AbsenceProjection
+from projections.follower import Follower, LoggedEvent, ViewSink
+from services.bootstrap import Service, build
+from services.config import Settings
+from services.ingestion import StoreUnavailable
+from tests.support.events import absent, enrolled, new_pupil, notice
+
+
+def stored_rows(service: Service) -> int:
+    return len(service.app.recorder.select_notifications(start=1, limit=1_000_000))
+
+
+def september_batch(pupil: str, days: int = 20) -> list[dict[str, object]]:
+    return [enrolled(pupil), *(absent(pupil, f"2026-09-{d:02d}") for d in range(1, days + 1))]
+
+
+def test_a_batch_posted_twice_is_stored_once(pg_service: Service) -> None:
+    pupils = [new_pupil() for _ in range(5)]
+    batch = [event for pupil in pupils for event in september_batch(pupil, 10)]
+
+    first = pg_service.ingestor.ingest(batch)
+    rows_after_first = stored_rows(pg_service)
+    second = pg_service.ingestor.ingest(batch)
+
+    assert {o.status for o in first} == {"accepted"}
+    assert {o.status for o in second} == {"duplicate"}
+    assert stored_rows(pg_service) == rows_after_first == 2 * len(batch)  # event + receipt
+
+
+def test_the_same_event_id_with_other_content_is_rejected_and_changes_nothing(
+        pg_service: Service) -> None:
+    pupil = new_pupil()
+    event = absent(pupil, "2026-09-01")
+    pg_service.ingestor.ingest([enrolled(pupil), event])
+    rows = stored_rows(pg_service)
+
+    [outcome] = pg_service.ingestor.ingest(
+        [{**event, "data": {**event["data"], "date": "2026-09-02"}}])
+
+    assert outcome.status == "rejected"
+    assert outcome.problems[0].code == "event_id_conflict"
+    assert stored_rows(pg_service) == rows
+
+
+def test_concurrent_writers_to_the_same_pupils_all_land_exactly_once(
+        pg_environ: dict[str, str]) -> None:
+    pupils = [new_pupil() for _ in range(3)]
+    setup = build(Settings.from_environ(pg_environ))
+    setup.ingestor.ingest([enrolled(p) for p in pupils])
+    batches = [[absent(p, f"2026-{m:02d}-{d:02d}") for p in pupils for d in range(1, 11)]
+               for m in (9, 10, 11, 12)]
+    results: list[list[str]] = []
+
+    def post(batch: list[dict[str, object]]) -> None:
+        service = build(Settings.from_environ(pg_environ))
+        try:
+            results.append([o.status for o in service.ingestor.ingest(batch)])
+            results.append([o.status for o in service.ingestor.ingest(batch)])
+        finally:
+            service.close()
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    accepted = sum(statuses.count("accepted") for statuses in results)
+    assert accepted == sum(len(b) for b in batches)
+    assert stored_rows(setup) == 2 * (len(pupils) + accepted)
+    setup.close()
+
+
+def test_a_lock_timeout_answers_store_unavailable_and_stores_nothing(
+        pg_service: Service, postgres_conninfo: str, pg_schema: str) -> None:
+    pupil = new_pupil()
+    pg_service.ingestor.ingest([enrolled(pupil)])
+    rows = stored_rows(pg_service)
+
+    with psycopg.connect(postgres_conninfo) as blocker:
+        blocker.execute(f"LOCK TABLE {pg_schema}.skolefravaer_events IN EXCLUSIVE MODE")
+        with pytest.raises(StoreUnavailable):
+            pg_service.ingestor.ingest([absent(pupil, "2026-09-01")])
+        blocker.rollback()
+
+    assert stored_rows(pg_service) == rows
+    [outcome] = pg_service.ingestor.ingest([absent(pupil, "2026-09-01")])
+    assert outcome.status == "accepted"
+
+
+class CrashingProjection(AbsenceProjection):
+    """Fails once, in the middle of a batch, like a process killed mid-transaction."""
+
+    def __init__(self, crash_at: int) -> None:
+        self.crash_at = crash_at
+
+    def apply(self, tx: object, logged: LoggedEvent) -> None:
+        if logged.position == self.crash_at:
+            raise RuntimeError("killed")
+        super().apply(tx, logged)  # type: ignore[arg-type]
+
+
+def days_counted(service: Service, pupil: str) -> int:
+    from uuid import UUID
+    return service.absence.tally(UUID(pupil), None).totals.days.total
+
+
+@pytest.mark.rule("ABS-1", "ABS-3", "ABS-4")
+def test_a_projection_stopped_half_way_and_restarted_counts_every_event_once(
+        pg_service: Service) -> None:
+    pupil = new_pupil()
+    outcomes = pg_service.ingestor.ingest([*september_batch(pupil, 20),
+                                           notice(pupil, "2026-09-01", "2026-09-05")])
+    middle = outcomes[10].position
+    assert middle is not None
+
+    crashing = Follower(pg_service.app, ViewSink(pg_service.views, CrashingProjection(middle)),
+                        batch_size=8)
+    crashing.run_once()
+    with pytest.raises(RuntimeError):
+        crashing.catch_up()
+    assert 0 < days_counted(pg_service, pupil) < 20
+
+    restarted = Follower(pg_service.app, ViewSink(pg_service.views, AbsenceProjection()),
+                         batch_size=8)
+    restarted.catch_up()
+
+    from uuid import UUID
+    tally = pg_service.absence.tally(UUID(pupil), "2026-2027")
+    assert tally.totals.days.as_dict() == {"documented": 5, "undocumented": 15, "total": 20}
+    assert restarted.lag() == 0
+
+
+def test_two_copies_of_a_projection_never_apply_the_same_batch_twice(
+        pg_service: Service) -> None:
+    pupil = new_pupil()
+    pg_service.ingestor.ingest(september_batch(pupil, 20))
+    copies = [Follower(pg_service.app, ViewSink(pg_service.views, AbsenceProjection()),
+                       batch_size=4) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def run(follower: Follower) -> None:
+        while True:
+            try:
+                if not follower.run_once():
+                    return
+            except Exception as error:  # a lost race: the other copy moved first
+                errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert days_counted(pg_service, pupil) == 20
+    with pg_service.views.transaction() as tx:
+        [(rows,)] = tx.execute("SELECT count(*) FROM absence_recorded")
+    assert rows == 20
+
+
+@pytest.mark.rule("ABS-4")
+def test_rebuilding_the_view_from_empty_gives_the_same_figures(pg_service: Service) -> None:
+    from uuid import UUID
+
+    pupil = new_pupil()
+    pg_service.ingestor.ingest(september_batch(pupil, 12))
+    pg_service.projections[0].catch_up()
+    pg_service.ingestor.ingest([notice(pupil, "2026-09-03", "2026-09-08"),
+                                absent(pupil, "2026-10-01", period=2)])
+    pg_service.projections[0].catch_up()
+    incremental = pg_service.absence.tally(UUID(pupil), None)
+
+    with pg_service.views.transaction() as tx:
+        for table in ("absence_recorded", "absence_documentation", "absence_occurrence",
+                      "absence_pupil", "projection_position"):
+            tx.execute(f"DELETE FROM {table}")
+    Follower(pg_service.app, ViewSink(pg_service.views, AbsenceProjection())).catch_up()
+    rebuilt = pg_service.absence.tally(UUID(pupil), None)
+
+    assert rebuilt == incremental
+    assert rebuilt.totals.days.documented == 6
+
+
+def test_stored_events_decode_to_domain_events(pg_service: Service) -> None:
+    pupil = new_pupil()
+    pg_service.ingestor.ingest([enrolled(pupil), absent(pupil, "2026-09-01", period=3)])
+
+    notifications = pg_service.app.recorder.select_notifications(start=1, limit=10)
+    events = [pg_service.app.mapper.to_domain_event(n) for n in notifications]
+
+    recorded = [e for e in events if isinstance(e, Pupil.AbsenceRecorded)]
+    assert recorded[0].absence.lesson.period == 3
+    assert str(recorded[0].pupil_id) == pupil

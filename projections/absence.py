@@ -125,6 +125,10 @@ def _keys(event: Any, logged: LoggedEvent) -> dict[str, Any]:
             "pupil_id": str(event.pupil_id), "position": logged.position}
 
 
+# Reads take the caller's tenant once callers are authenticated; None reads any tenant.
+FOR_PUPIL = "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
+
+
 class AbsenceReader:
     """Reads the absence view; the figures are counted by the domain."""
 
@@ -135,8 +139,7 @@ class AbsenceReader:
         """The school years the pupil is enrolled in; None for a pupil never enrolled."""
         with self.db.transaction() as tx:
             rows = tx.execute(
-                "SELECT school_year FROM absence_pupil WHERE pupil_id = :pupil_id "
-                "AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant) ORDER BY school_year",
+                "SELECT school_year FROM absence_pupil " + FOR_PUPIL + " ORDER BY school_year",
                 {"pupil_id": str(pupil_id), "tenant": tenant})
         return [row[0] for row in rows] or None
 
@@ -145,14 +148,12 @@ class AbsenceReader:
         params = {"pupil_id": str(pupil_id), "tenant": tenant}
         with self.db.transaction() as tx:
             absences = tx.execute(
-                "SELECT event_id, day, scope, period FROM absence_recorded "
-                "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)", params)
+                "SELECT event_id, day, scope, period FROM absence_recorded " + FOR_PUPIL, params)
             documents = tx.execute(
                 "SELECT event_id, from_day, to_day, periods FROM absence_documentation "
-                "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)", params)
+                + FOR_PUPIL, params)
             occurrences = tx.execute(
-                "SELECT event_id, day, kind FROM absence_occurrence "
-                "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)", params)
+                "SELECT event_id, day, kind FROM absence_occurrence " + FOR_PUPIL, params)
         return count_absence(
             (RecordedAbsence(UUID(e), date.fromisoformat(d), AbsenceScope(s), p)
              for e, d, s, p in absences),

@@ -34,6 +34,7 @@ class Settings:
     postgres_lock_timeout: str = "2"
     kafka_bootstrap_servers: str = ""
     kafka_topic_partitions: int = 3
+    events_topic: str = "absence.events.v1"
     relay_batch_size: int = 500
     run_workers_in_process: bool = True
     poll_interval: float = 0.2
@@ -56,6 +57,7 @@ class Settings:
             postgres_lock_timeout=env.get("POSTGRES_LOCK_TIMEOUT") or cls.postgres_lock_timeout,
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
             kafka_topic_partitions=int(env.get("KAFKA_TOPIC_PARTITIONS") or 3),
+            events_topic=env.get("SKOLEFRAVAER_EVENTS_TOPIC") or cls.events_topic,
             relay_batch_size=int(env.get("SKOLEFRAVAER_RELAY_BATCH_SIZE") or 500),
             run_workers_in_process=_flag(env.get("SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS"),
                                          module == SQLITE),

@@ -20,20 +20,17 @@ from services.publication import message, message_key
 
 log = logging.getLogger(__name__)
 
-EVENTS_TOPIC = "absence.events.v1"
+EVENTS_TOPIC = Settings.events_topic
 HEADER_FIELDS = ("event_id", "type", "type_version", "tenant", "occurred_at", "recorded_at",
                  "position", "sequence")
 
 
 class KafkaRelay:
-    name = f"relay:{EVENTS_TOPIC}"
-
-    def __init__(self, db: ViewDatabase, settings: Settings, *,
-                 topic: str = EVENTS_TOPIC) -> None:
+    def __init__(self, db: ViewDatabase, settings: Settings) -> None:
         self.db = db
         self.settings = settings
-        self.topic = topic
-        self.name = f"relay:{topic}"
+        self.topic = settings.events_topic
+        self.name = f"relay:{self.topic}"
         self._producer: Any = None
         with db.transaction() as tx:
             positions.create(tx)

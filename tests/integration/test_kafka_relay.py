@@ -1,0 +1,167 @@
+"""Publishing the stored log to Kafka (absence.events.v1) on a real broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from projections.follower import wait_until
+from services.bootstrap import Service, build
+from services.config import Settings
+from services.relay import EVENTS_TOPIC
+from tests.conftest import ROOT
+from tests.support.events import absent, enrolled, new_pupil, notice
+from tests.support.kafka import consume_all, gaps_per_pupil
+
+pytestmark = pytest.mark.kafka
+
+
+def accepted_ids(service: Service, batch: list[dict[str, object]]) -> set[str]:
+    outcomes = service.ingestor.ingest(batch)
+    assert {o.status for o in outcomes} == {"accepted"}
+    return {str(o.event_id) for o in outcomes}
+
+
+def term_batch(pupils: list[str], days: int) -> list[dict[str, object]]:
+    events = [enrolled(p) for p in pupils]
+    for month in (9, 10, 11):
+        events += [absent(p, f"2026-{month:02d}-{d:02d}") for p in pupils
+                   for d in range(1, days + 1)]
+    return events
+
+
+@pytest.fixture
+def relay_environ(pg_environ: dict[str, str], kafka_bootstrap: str) -> dict[str, str]:
+    topic_suffix = pg_environ["POSTGRES_SCHEMA"]
+    return {**pg_environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "SKOLEFRAVAER_EVENTS_TOPIC": f"{EVENTS_TOPIC}.{topic_suffix}"}
+
+
+def test_a_consumer_group_reads_every_stored_event_with_no_gap_per_pupil(
+        relay_environ: dict[str, str], kafka_bootstrap: str) -> None:
+    service = build(Settings.from_environ(relay_environ))
+    pupils = [new_pupil() for _ in range(5)]
+    expected = accepted_ids(service, term_batch(pupils, 10))
+    expected |= accepted_ids(service, [notice(pupils[0], "2026-09-01", "2026-09-03")])
+
+    assert service.relay is not None
+    service.relay.catch_up()
+    messages = consume_all(kafka_bootstrap, service.relay.sink.topic, expected)  # type: ignore[attr-defined]
+    service.close()
+
+    assert {m["event_id"] for m in messages} == expected
+    assert gaps_per_pupil(messages) == {}
+    for body in messages:
+        assert body["_key"] == body["pupil_id"]
+        assert set(body["_headers"]) >= {"event_id", "type", "type_version", "tenant",
+                                          "occurred_at", "recorded_at", "position"}
+        positions_per_pupil = [m["position"] for m in messages
+                               if m["pupil_id"] == body["pupil_id"]]
+        assert positions_per_pupil == sorted(positions_per_pupil)
+
+
+def test_topics_carry_no_names_national_ids_or_causes_of_absence(
+        relay_environ: dict[str, str], kafka_bootstrap: str) -> None:
+    service = build(Settings.from_environ(relay_environ))
+    pupil = new_pupil()
+    sick = notice(pupil, "2026-09-01")
+    sick["data"]["cause_text"] = "Innlagt med lungebetennelse"
+    expected = accepted_ids(service, [
+        enrolled(pupil, more={"name": "Kari Nordmann", "national_id": "01010112345",
+                              "faith_community": "Den katolske kirke",
+                              "chronic_illness_or_disability": True}),
+        absent(pupil, "2026-09-01"), sick])
+
+    assert service.relay is not None
+    service.relay.catch_up()
+    messages = consume_all(kafka_bootstrap, service.relay.sink.topic, expected)  # type: ignore[attr-defined]
+    service.close()
+
+    raw = b"".join(m["_raw"] for m in messages).decode()
+    for secret in ("Kari Nordmann", "01010112345", "lungebetennelse", "katolske",
+                   "illness", "chronic"):
+        assert secret not in raw
+    assert len(messages) >= 3
+
+
+def _relay_process(environ: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "worker", "--only-relay"],
+        cwd=ROOT, env={**os.environ, **environ, "SKOLEFRAVAER_RELAY_BATCH_SIZE": "40",
+                       "SKOLEFRAVAER_POLL_INTERVAL": "0.05", "LOG_LEVEL": "WARNING"})
+
+
+def test_a_relay_killed_mid_way_and_restarted_leaves_no_gap(
+        relay_environ: dict[str, str], kafka_bootstrap: str) -> None:
+    service = build(Settings.from_environ(relay_environ), with_relay=True)
+    pupils = [new_pupil() for _ in range(8)]
+    expected = accepted_ids(service, term_batch(pupils, 20))
+    assert service.relay is not None
+    relay = service.relay
+    head = service.app.recorder.max_notification_id()
+    assert head is not None
+
+    process = _relay_process(relay_environ)
+    assert wait_until(lambda: relay.sink.position() > 0, timeout=60)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    killed_at = relay.sink.position()
+    assert killed_at < head, "the relay finished before it could be killed mid-way"
+
+    process = _relay_process(relay_environ)
+    try:
+        assert wait_until(lambda: relay.sink.position() == head, timeout=120)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
+    service.close()
+
+    assert {m["event_id"] for m in messages} == expected
+    assert gaps_per_pupil(messages) == {}
+    resent = sum(count - 1 for count in Counter(m["event_id"] for m in messages).values())
+    print(f"killed at position {killed_at} of {head}; {resent} messages sent twice")
+    time.sleep(0)  # keep the report next to the assertions in -s runs
+
+
+def test_a_crash_after_the_broker_acknowledged_resends_rather_than_loses(
+        relay_environ: dict[str, str], kafka_bootstrap: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    service = build(Settings.from_environ(relay_environ))
+    pupils = [new_pupil() for _ in range(3)]
+    expected = accepted_ids(service, term_batch(pupils, 5))
+    assert service.relay is not None
+    relay = service.relay
+    relay.batch_size = 10
+
+    from services import relay as relay_module
+
+    real_advance = relay_module.positions.advance
+
+    def crash_once(*args: object) -> None:
+        monkeypatch.setattr(relay_module.positions, "advance", real_advance)
+        raise ConnectionError("database lost after the broker acknowledged")
+
+    relay.run_once()
+    acknowledged_from = relay.sink.position()
+    monkeypatch.setattr(relay_module.positions, "advance", crash_once)
+    with pytest.raises(ConnectionError):
+        relay.run_once()
+    assert relay.sink.position() == acknowledged_from
+    relay.catch_up()
+    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
+    service.close()
+
+    counts = Counter(m["event_id"] for m in messages)
+    resent_batch = range(acknowledged_from + 1, acknowledged_from + relay.batch_size + 1)
+    assert set(counts) == expected
+    assert {m["event_id"] for m in messages if counts[m["event_id"]] == 2} == {
+        m["event_id"] for m in messages if m["position"] in resent_batch}
+    assert max(counts.values()) == 2
+    assert gaps_per_pupil(messages) == {}

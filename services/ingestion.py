@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -216,19 +218,21 @@ class Ingestor:
 
     def __init__(self, app: Skolefravaer, *,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 attempts: int = 5) -> None:
+                 attempts: int = 12) -> None:
         self.app = app
         self.clock = clock
         self.attempts = attempts
 
     def ingest(self, raw_events: list[dict[str, Any]]) -> list[Outcome]:
-        for _ in range(self.attempts):
+        for attempt in range(self.attempts):
             outcomes, uow = self._decide(raw_events)
             try:
                 recordings = self.app.save(*uow.pending) if uow.pending else []
             except IntegrityError:
                 # Another writer stored an event of the same pupil or the same event_id
-                # first; decide again against what is now stored.
+                # first; decide again against what is now stored, after a jittered pause
+                # so that writers racing for the same pupils fall out of step.
+                time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
                 continue
             except OperationalError as error:
                 # eventsourcing has already retried (lock timeout, lost connection).

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder
 
+from domain.pupil import Pupil
 from services.transcoding import register_domain_transcodings
 
 
@@ -15,6 +16,9 @@ class Skolefravaer(Application[UUID]):
     """Stores the aggregates of ``domain/``; its notification log is the audit log."""
 
     name = "skolefravaer"
+    # A pupil accumulates hundreds of events a year; loading one replays from the
+    # latest snapshot instead of from enrolment.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

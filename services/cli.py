@@ -47,6 +47,24 @@ def catch_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def status(args: argparse.Namespace) -> int:
+    """Print how far each follower is behind the log; exit 1 past --max-lag or on error."""
+    settings = Settings.from_environ()
+    service = build(settings, with_relay=None)
+    healthy = True
+    try:
+        for follower in service.followers:
+            lag = follower.lag()
+            healthy &= args.max_lag is None or lag <= args.max_lag
+            print(f"{follower.sink.name}: position {follower.sink.position()}, lag {lag}")
+    except Exception as error:  # the health answer is the exit code
+        print(f"unhealthy: {type(error).__name__}", file=sys.stderr)
+        healthy = False
+    finally:
+        service.close()
+    return 0 if healthy else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -59,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only the Kafka relay")
     worker.set_defaults(func=run_worker)
     commands.add_parser("catch-up", help=catch_up.__doc__).set_defaults(func=catch_up)
+    status_parser = commands.add_parser("status", help=status.__doc__)
+    status_parser.add_argument("--max-lag", type=int, default=None)
+    status_parser.set_defaults(func=status)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

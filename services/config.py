@@ -74,6 +74,10 @@ class Settings:
             "PERSISTENCE_MODULE": self.persistence_module,
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_LOCK_TIMEOUT": self.postgres_lock_timeout,
+            # Ingestion loads the same pupils batch after batch: keep them, and read only
+            # the events stored since (by this or another worker) on the next load.
+            "AGGREGATE_CACHE_MAXSIZE": "20000",
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
             **self.passthrough,
         }
         if self.uses_postgres:

@@ -138,13 +138,16 @@ class AbsenceNoticeReceivedSchema(Schema):
     guardian_id = fields.String(required=True)
 
 
-DATA_SCHEMAS: dict[str, type[Schema]] = {
-    "PupilEnrolled": PupilEnrolledSchema,
-    "SchoolCalendarPublished": SchoolCalendarPublishedSchema,
-    "AbsenceRecorded": AbsenceRecordedSchema,
-    "LateArrivalRecorded": LateArrivalRecordedSchema,
-    "LeftSchoolRecorded": LeftSchoolRecordedSchema,
-    "AbsenceNoticeReceived": AbsenceNoticeReceivedSchema,
+# Instances are reused: loading keeps no state in the schema, and building one costs
+# more than validating an event.
+ENVELOPE = EnvelopeSchema()
+DATA_SCHEMAS: dict[str, Schema] = {
+    "PupilEnrolled": PupilEnrolledSchema(),
+    "SchoolCalendarPublished": SchoolCalendarPublishedSchema(),
+    "AbsenceRecorded": AbsenceRecordedSchema(),
+    "LateArrivalRecorded": LateArrivalRecordedSchema(),
+    "LeftSchoolRecorded": LeftSchoolRecordedSchema(),
+    "AbsenceNoticeReceived": AbsenceNoticeReceivedSchema(),
 }
 """Every type the service accepts today, at ``type_version`` 1."""
 

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, OperationalError
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from domain.calendar import (
     BlackoutPeriod,
@@ -45,7 +45,7 @@ from domain.pupil import (
 )
 from domain.receipt import IngestionReceipt, receipt_id
 from services.application import Skolefravaer
-from services.contract import DATA_SCHEMAS, EnvelopeSchema, field_errors
+from services.contract import DATA_SCHEMAS, ENVELOPE, field_errors
 
 rejection_log = logging.getLogger("skolefravaer.rejections")
 
@@ -84,8 +84,9 @@ class Rejected(Exception):
 class UnitOfWork:
     """The aggregates a batch touches, and the events it will store, in batch order."""
 
-    def __init__(self, app: Skolefravaer) -> None:
+    def __init__(self, app: Skolefravaer, *, look_up_receipts: bool) -> None:
         self._app = app
+        self._look_up_receipts = look_up_receipts
         self._aggregates: dict[UUID, Aggregate | None] = {}
         self.pending: list[Any] = []
         self.receipts: dict[UUID, str] = {}
@@ -102,9 +103,15 @@ class UnitOfWork:
         self.pending.extend(aggregate.collect_events())
         return first
 
+    @property
+    def aggregates(self) -> list[Aggregate]:
+        return [a for a in self._aggregates.values() if a is not None]
+
     def stored_hash(self, event_id: UUID) -> str | None:
         if event_id in self.receipts:
             return self.receipts[event_id]
+        if not self._look_up_receipts:
+            return None
         receipt = self._app.find(receipt_id(event_id))
         return None if receipt is None else str(receipt.content_hash)
 
@@ -225,14 +232,20 @@ class Ingestor:
 
     def ingest(self, raw_events: list[dict[str, Any]]) -> list[Outcome]:
         for attempt in range(self.attempts):
-            outcomes, uow = self._decide(raw_events)
+            # Most events are new: the first attempt does not look up their receipts one
+            # by one, since storing a receipt that exists fails the whole transaction and
+            # the next attempt then looks them up.
+            outcomes, uow = self._decide(raw_events, look_up_receipts=attempt > 0)
             try:
-                recordings = self.app.save(*uow.pending) if uow.pending else []
+                # The events in batch order, then the aggregates (their pending events
+                # already taken) so that eventsourcing takes their snapshots.
+                recordings = self.app.save(*uow.pending, *uow.aggregates) if uow.pending else []
             except IntegrityError:
                 # Another writer stored an event of the same pupil or the same event_id
                 # first; decide again against what is now stored, after a jittered pause
                 # so that writers racing for the same pupils fall out of step.
-                time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
+                if attempt:
+                    time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
                 continue
             except OperationalError as error:
                 # eventsourcing has already retried (lock timeout, lost connection).
@@ -244,8 +257,9 @@ class Ingestor:
             return outcomes
         raise StoreUnavailable("the batch kept conflicting with concurrent writers")
 
-    def _decide(self, raw_events: list[dict[str, Any]]) -> tuple[list[Outcome], UnitOfWork]:
-        uow = UnitOfWork(self.app)
+    def _decide(self, raw_events: list[dict[str, Any]], *,
+                look_up_receipts: bool) -> tuple[list[Outcome], UnitOfWork]:
+        uow = UnitOfWork(self.app, look_up_receipts=look_up_receipts)
         now = self.clock()
         outcomes = []
         for index, raw in enumerate(raw_events):
@@ -261,7 +275,7 @@ class Ingestor:
 
     def _decide_one(self, uow: UnitOfWork, raw: dict[str, Any],
                     now: datetime) -> tuple[str, int | None]:
-        envelope_fields = _load(EnvelopeSchema(), raw, prefix="")
+        envelope_fields = _load(ENVELOPE, raw, prefix="")
         event_type = envelope_fields["type"]
         if event_type not in DATA_SCHEMAS:
             raise Rejected(Problem("unknown_type", f"unknown event type {event_type!r}; "
@@ -272,7 +286,7 @@ class Ingestor:
         if envelope_fields["occurred_at"] > now + MAX_FUTURE:
             raise Rejected(Problem("occurred_in_future", "occurred_at lies more than 5 minutes"
                                    " in the future", "occurred_at"))
-        data = _load(DATA_SCHEMAS[event_type](), envelope_fields["data"], prefix="data")
+        data = _load(DATA_SCHEMAS[event_type], envelope_fields["data"], prefix="data")
 
         event_id: UUID = envelope_fields["event_id"]
         digest = content_hash(raw)
@@ -319,7 +333,7 @@ def _event_id_of(raw: dict[str, Any]) -> str | None:
         return None
 
 
-def _load(schema: Any, raw: Any, *, prefix: str) -> dict[str, Any]:
+def _load(schema: Schema, raw: Any, *, prefix: str) -> dict[str, Any]:
     try:
         return schema.load(raw)  # type: ignore[no-any-return]
     except ValidationError as error:

@@ -202,3 +202,30 @@ def test_stored_events_decode_to_domain_events(pg_service: Service) -> None:
     recorded = [e for e in events if isinstance(e, Pupil.AbsenceRecorded)]
     assert recorded[0].absence.lesson.period == 3
     assert str(recorded[0].pupil_id) == pupil
+
+
+def test_with_a_cipher_key_stored_events_hold_no_readable_personal_data(
+        pg_environ: dict[str, str], postgres_conninfo: str, pg_schema: str) -> None:
+    import base64
+    import os
+    from uuid import UUID
+
+    service = build(Settings.from_environ({
+        **pg_environ, "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        "CIPHER_KEY": base64.b64encode(os.urandom(32)).decode()}))
+    pupil = new_pupil()
+    sick = notice(pupil, "2026-09-01")
+    sick["data"]["cause_text"] = "Innlagt med lungebetennelse"
+    service.ingestor.ingest([enrolled(pupil, more={"name": "Kari Nordmann",
+                                                   "national_id": "01010112345"}),
+                             absent(pupil, "2026-09-01"), sick])
+    service.projections[0].catch_up()
+
+    with psycopg.connect(postgres_conninfo) as connection:
+        states = [bytes(row[0]) for row in connection.execute(
+            f"SELECT state FROM {pg_schema}.skolefravaer_events")]
+    assert states
+    for secret in (b"Kari", b"01010112345", b"lungebetennelse"):
+        assert not any(secret in state for state in states)
+    assert service.absence.tally(UUID(pupil), None).totals.days.documented == 1
+    service.close()

@@ -7,9 +7,7 @@ set adopted later) must never make an old, accepted fact fail to load.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, time
-from enum import StrEnum
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -17,137 +15,14 @@ from eventsourcing.domain import Aggregate, event
 from domain.envelope import Envelope
 from domain.errors import RuleViolation
 from domain.ids import scoped_id
-from domain.school_year import school_year_bounds, school_year_of
-
-
-class GuardianRelation(StrEnum):
-    MOTHER = "mother"
-    FATHER = "father"
-    GUARDIAN = "guardian"
-    OTHER = "other"
-
-
-@dataclass(frozen=True)
-class Guardian:
-    """A guardian (foresatt) of the pupil."""
-
-    guardian_id: str
-    relation: GuardianRelation
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    """The pupil's place in one school year (PupilEnrolled)."""
-
-    pupil_id: UUID
-    school_id: str
-    school_year: str
-    grade: int
-    class_id: str
-    contact_teacher_id: str
-    guardians: tuple[Guardian, ...]
-    chronic_illness_or_disability: bool = False
-    faith_community: str | None = None
-    can_swim: bool | None = None
-    name: str | None = None
-    national_id: str | None = None
-
-    def __post_init__(self) -> None:
-        try:
-            school_year_bounds(self.school_year)
-        except ValueError as error:
-            raise RuleViolation("invalid_school_year", str(error),
-                                field="data.school_year") from None
-        if not 1 <= self.grade <= 10:
-            raise RuleViolation("invalid_grade", "grade must be 1–10 (grunnskolen)",
-                                field="data.grade")
-
-
-class AbsenceScope(StrEnum):
-    """ABS-2: absence is recorded as whole days or as single lessons (enkelttimer)."""
-
-    DAY = "day"
-    LESSON = "lesson"
-
-
-@dataclass(frozen=True)
-class Lesson:
-    period: int
-    subject: str | None = None
-    start: time | None = None
-    end: time | None = None
-
-
-@dataclass(frozen=True)
-class Absence:
-    """One recorded absence: a whole day or a single lesson (ABS-2)."""
-
-    date: date
-    scope: AbsenceScope
-    lesson: Lesson | None = None
-
-    def __post_init__(self) -> None:
-        if self.scope is AbsenceScope.LESSON and self.lesson is None:
-            raise RuleViolation("lesson_required", "an absence from a single lesson must name "
-                                "the lesson", field="data.lesson", rule="ABS-2")
-        if self.scope is AbsenceScope.DAY and self.lesson is not None:
-            raise RuleViolation("lesson_not_allowed", "a whole-day absence names no lesson",
-                                field="data.lesson", rule="ABS-2")
-
-
-@dataclass(frozen=True)
-class LateArrival:
-    """Late arrival (forsentkomming), an occurrence of its own (ABS-7)."""
-
-    date: date
-    lesson: Lesson | None = None
-    minutes_late: int | None = None
-
-
-@dataclass(frozen=True)
-class LeftSchool:
-    """The pupil arrived at school and then left again (ABS-7, CON-5)."""
-
-    date: date
-    time: time
-
-
-class NoticeCause(StrEnum):
-    ILLNESS = "illness"
-    MEDICAL_APPOINTMENT = "medical_appointment"
-    FUNERAL = "funeral"
-    OTHER = "other"
-
-
-class NoticeChannel(StrEnum):
-    EMAIL = "email"
-    PHONE = "phone"
-    SMS = "sms"
-    MESSAGE_BOOK = "message_book"
-    APP = "app"
-
-
-@dataclass(frozen=True)
-class AbsenceNotice:
-    """A notice (melding) from the guardians giving the cause of absence (ABS-3).
-
-    ``lessons`` limits the notice to those lesson periods; without it the notice covers
-    whole days, and every lesson on them.
-    """
-
-    from_date: date
-    to_date: date
-    cause: NoticeCause
-    channel: NoticeChannel
-    guardian_id: str
-    lessons: tuple[int, ...] | None = None
-    cause_text: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.to_date < self.from_date:
-            raise RuleViolation("period_reversed", "to_date is before from_date",
-                                field="data.to_date")
+from domain.records import (
+    Absence,
+    AbsenceNotice,
+    Enrolment,
+    LateArrival,
+    LeftSchool,
+)
+from domain.school_year import school_year_of
 
 
 def pupil_aggregate_id(tenant: str, pupil_id: UUID) -> UUID:

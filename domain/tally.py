@@ -21,7 +21,7 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from domain.pupil import AbsenceScope
+from domain.records import AbsenceScope
 from domain.school_year import half_year_of, month_of, school_year_of
 
 

@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.pupil import AbsenceScope, Pupil
+from domain.pupil import Pupil
+from domain.records import AbsenceScope
 from domain.tally import (
     Documentation,
     Occurrence,

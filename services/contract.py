@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from domain.calendar import BlackoutKind
 from domain.envelope import Role
-from domain.pupil import AbsenceScope, GuardianRelation, NoticeCause, NoticeChannel
+from domain.records import AbsenceScope, GuardianRelation, NoticeCause, NoticeChannel
 
 TENANT = validate.Regexp(r"^\d{4}$", error="must be a 4-digit municipality number")
 SCHOOL_YEAR = validate.Regexp(r"^\d{4}-\d{4}$", error="must look like '2026-2027'")

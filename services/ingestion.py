@@ -32,7 +32,9 @@ from domain.calendar import (
 )
 from domain.envelope import Actor, Envelope
 from domain.errors import RuleViolation
-from domain.pupil import (
+from domain.pupil import Pupil, pupil_aggregate_id
+from domain.receipt import IngestionReceipt, receipt_id
+from domain.records import (
     Absence,
     AbsenceNotice,
     Enrolment,
@@ -40,10 +42,7 @@ from domain.pupil import (
     LateArrival,
     LeftSchool,
     Lesson,
-    Pupil,
-    pupil_aggregate_id,
 )
-from domain.receipt import IngestionReceipt, receipt_id
 from services.application import Skolefravaer
 from services.contract import DATA_SCHEMAS, ENVELOPE, field_errors
 

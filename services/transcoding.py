@@ -13,7 +13,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.calendar import BlackoutPeriod, Calendar, HolyDay
 from domain.envelope import Actor, Envelope
-from domain.pupil import (
+from domain.records import (
     Absence,
     AbsenceNotice,
     Enrolment,

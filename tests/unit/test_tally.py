@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.pupil import AbsenceScope
+from domain.records import AbsenceScope
 from domain.tally import (
     Documentation,
     Occurrence,

@@ -1,28 +1,76 @@
-"""The pupil (elev) and the absence facts recorded about them.
+"""The pupil (elev) and everything recorded about their absence.
 
 Every public method checks the rules first and only then triggers its event: the
 ``@event`` bodies run again on every replay, and a rule that changes later (or a rule
-set adopted later) must never make an old, accepted fact fail to load.
+set adopted later) must never make an old, accepted fact fail to load. Decisions the
+service makes (a leave recommendation, a diploma outcome) are stored in the event for
+the same reason.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.envelope import Envelope
+from domain.calendar import Calendar
+from domain.diploma import (
+    DiplomaRequest,
+    PupilFacts,
+    RequestDecision,
+    decide_cause_attachment,
+    decide_exclusion,
+)
+from domain.envelope import Envelope, Role
 from domain.errors import RuleViolation
 from domain.ids import scoped_id
+from domain.law import legal_basis
+from domain.leave import (
+    Advice,
+    Decision,
+    LeaveApplication,
+    LeaveDecision,
+    LeaveReason,
+    Recommendation,
+    recommend,
+)
 from domain.records import (
     Absence,
     AbsenceNotice,
+    AbsenceScope,
+    Departure,
     Enrolment,
     LateArrival,
     LeftSchool,
+    MedicalCertificate,
+    NoticeCause,
+    SchoolRefusalSignal,
 )
+from domain.rule_sets import RuleSet
+from domain.school_days import SchoolDays
 from domain.school_year import school_year_of
+
+Fact = Absence | LateArrival | LeftSchool | AbsenceNotice | MedicalCertificate
+
+CORRECTABLE: dict[str, type] = {
+    "AbsenceRecorded": Absence,
+    "LateArrivalRecorded": LateArrival,
+    "LeftSchoolRecorded": LeftSchool,
+    "AbsenceNoticeReceived": AbsenceNotice,
+    "MedicalCertificateReceived": MedicalCertificate,
+}
+"""ABS-9: the facts a RecordCorrected can correct, by the type they were posted as."""
+
+DECIDING_ROLES = (Role.PRINCIPAL, Role.SCHOOL_LEADERSHIP)
+
+
+@dataclass(frozen=True)
+class LeaveCase:
+    application: LeaveApplication
+    recommendation: Recommendation
+    decision: LeaveDecision | None = None
 
 
 def pupil_aggregate_id(tenant: str, pupil_id: UUID) -> UUID:
@@ -46,6 +94,11 @@ class Pupil(Aggregate):
         pupil_id: UUID
         enrolment: Enrolment
 
+    class Departed(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        departure: Departure
+
     class AbsenceRecorded(Aggregate.Event):
         envelope: Envelope
         pupil_id: UUID
@@ -66,6 +119,48 @@ class Pupil(Aggregate):
         pupil_id: UUID
         notice: AbsenceNotice
 
+    class MedicalCertificateReceived(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        certificate: MedicalCertificate
+
+    class SchoolRefusalSignalReported(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        signal: SchoolRefusalSignal
+
+    class RecordCorrected(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        corrects_event_id: UUID
+        corrected_type: str
+        reason: str
+        replacement: Fact | None
+
+    class LeaveApplied(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        application: LeaveApplication
+        recommendation: Recommendation
+
+    class LeaveDecided(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        application_id: str
+        decision: LeaveDecision
+
+    class DiplomaExclusionRequested(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        request: DiplomaRequest
+        decision: RequestDecision
+
+    class CauseAttachmentRequested(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
+        request: DiplomaRequest
+        decision: RequestDecision
+
     @staticmethod
     def create_id(envelope: Envelope, pupil_id: UUID, enrolment: Enrolment) -> UUID:
         return pupil_aggregate_id(envelope.tenant, pupil_id)
@@ -80,6 +175,14 @@ class Pupil(Aggregate):
         self.tenant = envelope.tenant
         self.pupil_id = pupil_id
         self.enrolments: dict[str, Enrolment] = {enrolment.school_year: enrolment}
+        self.departures: list[Departure] = []
+        self.facts: dict[str, Fact | None] = {}
+        self.fact_types: dict[str, str] = {}
+        self.leave: dict[str, LeaveCase] = {}
+        self.requests: list[str] = []
+        self.excluded: dict[str, list[date]] = {}
+
+    # Enrolment ------------------------------------------------------------------------
 
     def enrol(self, envelope: Envelope, enrolment: Enrolment) -> None:
         """Enrolment in another school year, or a change (class, guardians) in this one."""
@@ -90,55 +193,278 @@ class Pupil(Aggregate):
                             enrolment: Enrolment) -> None:
         self.enrolments[enrolment.school_year] = enrolment
 
-    def record_absence(self, envelope: Envelope, absence: Absence) -> None:
+    def depart(self, envelope: Envelope, departure: Departure) -> None:
+        enrolment = self.enrolment_on(departure.last_day, field="data.last_day")
+        if enrolment.school_id != departure.school_id:
+            raise RuleViolation("not_enrolled_at_school", "the pupil is not enrolled at this "
+                                "school in that school year", field="data.school_id")
+        self._departed(envelope, self.pupil_id, departure)
+
+    @event(Departed)
+    def _departed(self, envelope: Envelope, pupil_id: UUID, departure: Departure) -> None:
+        self.departures.append(departure)
+
+    # Absence (ABS) --------------------------------------------------------------------
+
+    def record_absence(self, envelope: Envelope, absence: Absence,
+                       school_days: SchoolDays) -> None:
         """ABS-1/ABS-2: absence is recorded undocumented until a notice covers it."""
-        self.enrolment_on(absence.date, field="data.date")
+        self._check_school_day(absence.date, school_days)
         self._absence_recorded(envelope, self.pupil_id, absence)
 
     @event(AbsenceRecorded)
     def _absence_recorded(self, envelope: Envelope, pupil_id: UUID, absence: Absence) -> None:
-        pass
+        self._remember(envelope, absence)
 
-    def record_late_arrival(self, envelope: Envelope, late_arrival: LateArrival) -> None:
+    def record_late_arrival(self, envelope: Envelope, late_arrival: LateArrival,
+                            school_days: SchoolDays) -> None:
         """ABS-7: late arrival is recorded as its own occurrence, not as absence."""
-        self.enrolment_on(late_arrival.date, field="data.date")
+        self._check_school_day(late_arrival.date, school_days)
         self._late_arrival_recorded(envelope, self.pupil_id, late_arrival)
 
     @event(LateArrivalRecorded)
     def _late_arrival_recorded(self, envelope: Envelope, pupil_id: UUID,
                                late_arrival: LateArrival) -> None:
-        pass
+        self._remember(envelope, late_arrival)
 
-    def record_left_school(self, envelope: Envelope, left_school: LeftSchool) -> None:
+    def record_left_school(self, envelope: Envelope, left_school: LeftSchool,
+                           school_days: SchoolDays) -> None:
         """ABS-7: "kommer på skolen, men går igjen" is recorded as its own occurrence."""
-        self.enrolment_on(left_school.date, field="data.date")
+        self._check_school_day(left_school.date, school_days)
         self._left_school_recorded(envelope, self.pupil_id, left_school)
 
     @event(LeftSchoolRecorded)
     def _left_school_recorded(self, envelope: Envelope, pupil_id: UUID,
                               left_school: LeftSchool) -> None:
-        pass
+        self._remember(envelope, left_school)
 
     def receive_notice(self, envelope: Envelope, notice: AbsenceNotice) -> None:
         """ABS-3/ABS-4: a notice from a guardian documents the absence it covers."""
-        enrolment = self.enrolment_on(notice.from_date, field="data.from_date")
-        if notice.guardian_id not in {g.guardian_id for g in enrolment.guardians}:
+        self._check_guardian(notice.guardian_id, notice.from_date)
+        planned = envelope.occurred_at.date() < notice.from_date
+        if planned and notice.cause is NoticeCause.OTHER and notice.lessons is None:
             raise RuleViolation(
-                "not_a_guardian",
-                "the notice must come from one of the pupil's registered guardians",
-                field="data.guardian_id", rule="ABS-3")
+                "leave_application_required",
+                "planned absence of a day or more needs a leave application, not a notice",
+                field="data.from_date", rule="ABS-6")
         self._notice_received(envelope, self.pupil_id, notice)
 
     @event(AbsenceNoticeReceived)
     def _notice_received(self, envelope: Envelope, pupil_id: UUID,
                          notice: AbsenceNotice) -> None:
+        self._remember(envelope, notice)
+
+    def receive_medical_certificate(self, envelope: Envelope,
+                                    certificate: MedicalCertificate) -> None:
+        """ABS-3: a doctor's note documents absence; DIP-4 needs it to leave days off."""
+        self.enrolment_on(certificate.from_date, field="data.from_date")
+        self._certificate_received(envelope, self.pupil_id, certificate)
+
+    @event(MedicalCertificateReceived)
+    def _certificate_received(self, envelope: Envelope, pupil_id: UUID,
+                              certificate: MedicalCertificate) -> None:
+        self._remember(envelope, certificate)
+
+    def report_school_refusal(self, envelope: Envelope, signal: SchoolRefusalSignal) -> None:
+        """FOL-19: an early warning from the guardians."""
+        self._check_guardian(signal.guardian_id, envelope.occurred_at.date())
+        self._school_refusal_reported(envelope, self.pupil_id, signal)
+
+    @event(SchoolRefusalSignalReported)
+    def _school_refusal_reported(self, envelope: Envelope, pupil_id: UUID,
+                                 signal: SchoolRefusalSignal) -> None:
         pass
+
+    def correct(self, envelope: Envelope, corrects_event_id: UUID, reason: str,
+                replacement: Fact | None, school_days: SchoolDays) -> None:
+        """ABS-9: a correction is a new event naming the one it corrects; nothing is edited."""
+        key = str(corrects_event_id)
+        if key not in self.facts:
+            raise RuleViolation("not_correctable", "no absence, occurrence, notice or "
+                                "certificate of this pupil has this event_id",
+                                field="data.corrects_event_id", rule="ABS-9")
+        if self.facts[key] is None:
+            raise RuleViolation("already_void", "the event was already corrected as void",
+                                field="data.corrects_event_id", rule="ABS-9")
+        corrected_type = self.fact_types[key]
+        if replacement is not None:
+            if not isinstance(replacement, CORRECTABLE[corrected_type]):
+                raise RuleViolation("replacement_type", f"the replacement must be the data "
+                                    f"of a {corrected_type}", field="data.replacement",
+                                    rule="ABS-9")
+            if isinstance(replacement, Absence | LateArrival | LeftSchool):
+                self._check_school_day(replacement.date, school_days,
+                                       field="data.replacement.date")
+        self._corrected(envelope, self.pupil_id, corrects_event_id, corrected_type, reason,
+                        replacement)
+
+    @event(RecordCorrected)
+    def _corrected(self, envelope: Envelope, pupil_id: UUID, corrects_event_id: UUID,
+                   corrected_type: str, reason: str, replacement: Fact | None) -> None:
+        self.facts[str(corrects_event_id)] = replacement
+
+    # Leave (LEAVE) --------------------------------------------------------------------
+
+    def apply_for_leave(self, envelope: Envelope, application: LeaveApplication,
+                        calendar: Calendar | None, rules: RuleSet) -> None:
+        if application.application_id in self.leave:
+            raise RuleViolation("application_exists", "an application with this id exists",
+                                field="data.application_id")
+        if application.to_date < application.from_date:
+            raise RuleViolation("period_reversed", "to_date is before from_date",
+                                field="data.to_date")
+        enrolment = self.enrolment_on(application.from_date, field="data.from_date")
+        year = school_year_of(application.from_date)
+        recommendation = recommend(
+            application, applied_on=envelope.occurred_at.date(), enrolment=enrolment,
+            calendar=calendar, rules=rules,
+            granted_days_this_year=sum(case.recommendation.school_days
+                                       for case in self.leave.values()
+                                       if school_year_of(case.application.from_date) == year
+                                       and _granted(case)))
+        self._leave_applied(envelope, self.pupil_id, application, recommendation)
+
+    @event(LeaveApplied)
+    def _leave_applied(self, envelope: Envelope, pupil_id: UUID,
+                       application: LeaveApplication, recommendation: Recommendation) -> None:
+        self.leave[application.application_id] = LeaveCase(application, recommendation)
+
+    def decide_leave(self, envelope: Envelope, application_id: str, decision: Decision,
+                     reasons: str, overrides_recommendation: bool) -> None:
+        """LEAVE-2: the principal decides, with reasons; LEAVE-8: overrides are explicit."""
+        case = self.leave.get(application_id)
+        if case is None:
+            raise RuleViolation("unknown_application", "no leave application with this id "
+                                "for this pupil", field="data.application_id", rule="LEAVE-2")
+        if case.decision is not None:
+            raise RuleViolation("already_decided", "the application is already decided",
+                                field="data.application_id", rule="LEAVE-2")
+        if envelope.actor.role not in DECIDING_ROLES:
+            raise RuleViolation("not_the_principal", "leave is decided by the principal or "
+                                "the school leadership", field="actor.role", rule="LEAVE-2")
+        recommended = (Decision.REJECTED if case.recommendation.outcome is Advice.REJECT
+                       else Decision.GRANTED)
+        if (decision is not recommended) != overrides_recommendation:
+            raise RuleViolation(
+                "override_mismatch",
+                f"the service recommended {case.recommendation.outcome.value}; "
+                "overrides_recommendation must be true exactly when the decision differs",
+                field="data.overrides_recommendation", rule="LEAVE-8")
+        if not reasons.strip():
+            raise RuleViolation("reasons_required", "every leave decision states its reasons",
+                                field="data.reasons", rule="LEAVE-8" if overrides_recommendation
+                                else "LEAVE-2")
+        on = envelope.occurred_at.date()
+        topic = ("leave_holy_days" if case.application.reason is LeaveReason.RELIGIOUS_HOLIDAY
+                 else "leave")
+        self._leave_decided(envelope, self.pupil_id, application_id, LeaveDecision(
+            decision=decision, reasons=reasons, overrides_recommendation=overrides_recommendation,
+            decided_by=envelope.actor, decided_on=on,
+            legal_basis=legal_basis(topic, on).citation))
+
+    @event(LeaveDecided)
+    def _leave_decided(self, envelope: Envelope, pupil_id: UUID, application_id: str,
+                       decision: LeaveDecision) -> None:
+        self.leave[application_id] = replace(self.leave[application_id], decision=decision)
+
+    # Diploma (DIP) --------------------------------------------------------------------
+
+    def request_diploma_exclusion(self, envelope: Envelope, request: DiplomaRequest,
+                                  school_days: SchoolDays, rules: RuleSet) -> None:
+        self._check_new_request(request)
+        decision = decide_exclusion(request, requested_on=envelope.occurred_at.date(),
+                                    facts=self.diploma_facts(request.school_year),
+                                    school_days=school_days, rules=rules)
+        self._exclusion_requested(envelope, self.pupil_id, request, decision)
+
+    @event(DiplomaExclusionRequested)
+    def _exclusion_requested(self, envelope: Envelope, pupil_id: UUID,
+                             request: DiplomaRequest, decision: RequestDecision) -> None:
+        self.requests.append(request.request_id)
+        self.excluded.setdefault(request.school_year, []).extend(decision.approved_dates)
+
+    def request_cause_attachment(self, envelope: Envelope, request: DiplomaRequest,
+                                 rules: RuleSet) -> None:
+        self._check_new_request(request)
+        decision = decide_cause_attachment(request, requested_on=envelope.occurred_at.date(),
+                                           facts=self.diploma_facts(request.school_year),
+                                           rules=rules)
+        self._cause_attachment_requested(envelope, self.pupil_id, request, decision)
+
+    @event(CauseAttachmentRequested)
+    def _cause_attachment_requested(self, envelope: Envelope, pupil_id: UUID,
+                                    request: DiplomaRequest, decision: RequestDecision) -> None:
+        self.requests.append(request.request_id)
+
+    def diploma_facts(self, school_year: str) -> PupilFacts:
+        enrolment = self.enrolments.get(school_year)
+        if enrolment is None:
+            raise RuleViolation("not_enrolled", f"the pupil is not enrolled in school year "
+                                f"{school_year}", field="data.school_year")
+        facts = [f for f in self.facts.values() if f is not None]
+        absent = {f.date for f in facts if isinstance(f, Absence)
+                  and f.scope is AbsenceScope.DAY and school_year_of(f.date) == school_year}
+        certified = {d for f in facts if isinstance(f, MedicalCertificate)
+                     for d in _days(f.from_date, f.to_date)}
+        noticed = {d for f in facts if isinstance(f, AbsenceNotice)
+                   for d in _days(f.from_date, f.to_date)}
+        leave_days = {d: case.application.reason is LeaveReason.RELIGIOUS_HOLIDAY
+                      for case in self.leave.values() if _granted(case)
+                      for d in self._leave_days(case)}
+        return PupilFacts(
+            grade=enrolment.grade,
+            chronic_illness_or_disability=enrolment.chronic_illness_or_disability,
+            absent_days=absent, certified=certified, documented_causes=noticed | certified,
+            leave_days=leave_days, excluded_days=len(self.excluded.get(school_year, [])))
+
+    # Rules shared by several facts ----------------------------------------------------
 
     def enrolment_on(self, day: date, *, field: str) -> Enrolment:
         try:
-            return self.enrolments[school_year_of(day)]
+            enrolment = self.enrolments[school_year_of(day)]
         except KeyError:
             raise RuleViolation(
                 "not_enrolled",
                 f"the pupil is not enrolled in school year {school_year_of(day)}",
                 field=field) from None
+        if any(d.last_day < day and d.school_id == enrolment.school_id
+               and school_year_of(d.last_day) == enrolment.school_year
+               for d in self.departures):
+            raise RuleViolation("after_departure", "the pupil had left the school by then",
+                                field=field)
+        return enrolment
+
+    def _check_school_day(self, day: date, school_days: SchoolDays,
+                          field: str = "data.date") -> None:
+        self.enrolment_on(day, field=field)
+        if day not in school_days:
+            raise RuleViolation("not_a_school_day", f"{day.isoformat()} is not a school day "
+                                "in the school's calendar", field=field)
+
+    def _check_guardian(self, guardian_id: str, day: date) -> None:
+        enrolment = self.enrolment_on(day, field="data.from_date")
+        if guardian_id not in {g.guardian_id for g in enrolment.guardians}:
+            raise RuleViolation(
+                "not_a_guardian", "the notice must come from one of the pupil's registered "
+                "guardians", field="data.guardian_id", rule="ABS-3")
+
+    def _check_new_request(self, request: DiplomaRequest) -> None:
+        if request.request_id in self.requests:
+            raise RuleViolation("request_exists", "a request with this id exists",
+                                field="data.request_id")
+        self.diploma_facts(request.school_year)
+
+    def _remember(self, envelope: Envelope, fact: Fact) -> None:
+        self.facts[str(envelope.event_id)] = fact
+        self.fact_types[str(envelope.event_id)] = envelope.type
+
+    def _leave_days(self, case: LeaveCase) -> list[date]:
+        return list(_days(case.application.from_date, case.application.to_date))
+
+
+def _granted(case: LeaveCase) -> bool:
+    return case.decision is not None and case.decision.decision is Decision.GRANTED
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

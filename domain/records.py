@@ -139,3 +139,42 @@ class AbsenceNotice:
         if self.to_date < self.from_date:
             raise RuleViolation("period_reversed", "to_date is before from_date",
                                 field="data.to_date")
+
+
+@dataclass(frozen=True)
+class MedicalCertificate:
+    """A doctor's note (sykemelding, legeerklæring): documents absence (ABS-3, DIP-4)."""
+
+    from_date: date
+    to_date: date
+    issued_by: str
+    document_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.to_date < self.from_date:
+            raise RuleViolation("period_reversed", "to_date is before from_date",
+                                field="data.to_date")
+
+
+@dataclass(frozen=True)
+class SchoolRefusalSignal:
+    """The guardians tell the school the pupil must be pressed to go (FOL-19)."""
+
+    guardian_id: str
+    text: str
+
+
+class LeavingReason(StrEnum):
+    MOVED = "moved"
+    CHANGED_SCHOOL = "changed_school"
+    ABROAD = "abroad"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Departure:
+    """The pupil left the school (PupilLeft)."""
+
+    school_id: str
+    reason: LeavingReason
+    last_day: date

@@ -12,8 +12,17 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from domain.calendar import BlackoutKind
+from domain.diploma import DocumentKind, ExclusionBasis
 from domain.envelope import Role
-from domain.records import AbsenceScope, GuardianRelation, NoticeCause, NoticeChannel
+from domain.leave import Decision, LeaveReason, Level
+from domain.records import (
+    AbsenceScope,
+    GuardianRelation,
+    LeavingReason,
+    NoticeCause,
+    NoticeChannel,
+)
+from domain.rule_sets import ConcernKind, LeaveCapScope, Measure, MonthWindow, Window
 
 TENANT = validate.Regexp(r"^\d{4}$", error="must be a 4-digit municipality number")
 SCHOOL_YEAR = validate.Regexp(r"^\d{4}-\d{4}$", error="must look like '2026-2027'")
@@ -138,18 +147,141 @@ class AbsenceNoticeReceivedSchema(Schema):
     guardian_id = fields.String(required=True)
 
 
+class PupilLeftSchema(Schema):
+    pupil_id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    reason = fields.Enum(LeavingReason, by_value=True, required=True)
+    last_day = fields.Date(required=True)
+
+
+class ConcernRuleSchema(Schema):
+    """CON-7: a municipality's own concern rule."""
+
+    rule = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Z0-9][A-Z0-9-]{1,40}$", error="an id like 'ALTA-10PCT'"))
+    kind = fields.Enum(ConcernKind, by_value=True, required=True)
+    threshold = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    measure = fields.Enum(Measure, by_value=True, load_default=Measure.DAYS)
+    window = fields.Enum(Window, by_value=True, load_default=Window.CALENDAR_MONTH)
+    window_days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=366))
+    out_of = fields.Integer(load_default=None, validate=validate.Range(min=1, max=52))
+    lessons_per_day = fields.Integer(load_default=6, validate=validate.Range(min=1, max=12))
+    description = fields.String(load_default="")
+
+
+class RuleSetAdoptedSchema(Schema):
+    """LAW-2: what a municipality chooses, from a date; absent fields keep their value."""
+
+    effective_from = fields.Date(required=True)
+    concern_thresholds = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(["CON-1", "CON-2", "CON-3", "CON-4"])),
+        values=fields.Float(validate=validate.Range(min=1)), load_default=None)
+    month_window = fields.Enum(MonthWindow, by_value=True, load_default=None)
+    additional_concern_rules = fields.List(fields.Nested(ConcernRuleSchema), load_default=list)
+    leave_cap_days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=190))
+    leave_cap_scope = fields.Enum(LeaveCapScope, by_value=True, load_default=None)
+    leave_notice_days = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    diploma_request_deadline = fields.String(load_default=None, validate=validate.Regexp(
+        r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", error="must be MM-DD"))
+    holy_day_leave_counts_for_diploma = fields.Boolean(load_default=None)
+    whereabouts_deadline_days = fields.Integer(load_default=None,
+                                               validate=validate.Range(min=1, max=90))
+
+
+class MedicalCertificateReceivedSchema(Schema):
+    pupil_id = fields.UUID(required=True)
+    from_date = fields.Date(required=True)
+    to_date = fields.Date(required=True)
+    issued_by = fields.String(required=True, validate=validate.Length(min=1))
+    document_ref = fields.String(load_default=None)
+
+
+class SchoolRefusalSignalReportedSchema(Schema):
+    pupil_id = fields.UUID(required=True)
+    guardian_id = fields.String(required=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class RecordCorrectedSchema(Schema):
+    """ABS-9; ``replacement`` is the corrected event's whole ``data``, absent = void."""
+
+    corrects_event_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    replacement = fields.Dict(load_default=None)
+
+
+class LeaveAppliedSchema(Schema):
+    application_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    pupil_id = fields.UUID(required=True)
+    from_date = fields.Date(required=True)
+    to_date = fields.Date(required=True)
+    reason = fields.Enum(LeaveReason, by_value=True, required=True)
+    level = fields.Enum(Level, by_value=True, load_default=None)
+    faith_community = fields.String(load_default=None)
+    text = fields.String(load_default=None, validate=validate.Length(max=4000))
+
+
+class LeaveDecidedSchema(Schema):
+    application_id = fields.String(required=True)
+    decision = fields.Enum(Decision, by_value=True, required=True)
+    reasons = fields.String(required=True)
+    overrides_recommendation = fields.Boolean(load_default=False)
+
+
+class DocumentRefSchema(Schema):
+    kind = fields.Enum(DocumentKind, by_value=True, required=True)
+    ref = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class CauseAttachmentRequestedSchema(Schema):
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    pupil_id = fields.UUID(required=True)
+    school_year = fields.String(required=True, validate=SCHOOL_YEAR)
+    dates = fields.List(fields.Date(), required=True, validate=validate.Length(min=1))
+    documentation = fields.List(fields.Nested(DocumentRefSchema), load_default=list)
+
+
+class DiplomaExclusionRequestedSchema(CauseAttachmentRequestedSchema):
+    basis = fields.Enum(ExclusionBasis, by_value=True, required=True)
+    requested_by = fields.String(required=True)
+
+
 # Instances are reused: loading keeps no state in the schema, and building one costs
 # more than validating an event.
 ENVELOPE = EnvelopeSchema()
 DATA_SCHEMAS: dict[str, Schema] = {
     "PupilEnrolled": PupilEnrolledSchema(),
+    "PupilLeft": PupilLeftSchema(),
     "SchoolCalendarPublished": SchoolCalendarPublishedSchema(),
+    "RuleSetAdopted": RuleSetAdoptedSchema(),
     "AbsenceRecorded": AbsenceRecordedSchema(),
     "LateArrivalRecorded": LateArrivalRecordedSchema(),
     "LeftSchoolRecorded": LeftSchoolRecordedSchema(),
     "AbsenceNoticeReceived": AbsenceNoticeReceivedSchema(),
+    "MedicalCertificateReceived": MedicalCertificateReceivedSchema(),
+    "SchoolRefusalSignalReported": SchoolRefusalSignalReportedSchema(),
+    "RecordCorrected": RecordCorrectedSchema(),
+    "LeaveApplied": LeaveAppliedSchema(),
+    "LeaveDecided": LeaveDecidedSchema(),
+    "DiplomaExclusionRequested": DiplomaExclusionRequestedSchema(),
+    "CauseAttachmentRequested": CauseAttachmentRequestedSchema(),
 }
 """Every type the service accepts today, at ``type_version`` 1."""
+
+
+class InvalidData(Exception):
+    """Posted data that does not fit its schema; ``errors`` are (field path, text)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(errors[0][1] if errors else "invalid")
+        self.errors = errors
+
+
+def load_data(schema: Schema, raw: Any, *, prefix: str) -> dict[str, Any]:
+    try:
+        return schema.load(raw)  # type: ignore[no-any-return]
+    except ValidationError as error:
+        raise InvalidData(field_errors(error.messages, prefix)) from None
 
 
 def field_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:

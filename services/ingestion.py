@@ -13,38 +13,21 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, OperationalError
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
-from domain.calendar import (
-    BlackoutPeriod,
-    Calendar,
-    HolyDay,
-    SchoolCalendar,
-    calendar_aggregate_id,
-)
 from domain.envelope import Actor, Envelope
 from domain.errors import RuleViolation
-from domain.pupil import Pupil, pupil_aggregate_id
-from domain.receipt import IngestionReceipt, receipt_id
-from domain.records import (
-    Absence,
-    AbsenceNotice,
-    Enrolment,
-    Guardian,
-    LateArrival,
-    LeftSchool,
-    Lesson,
-)
 from services.application import Skolefravaer
-from services.contract import DATA_SCHEMAS, ENVELOPE, field_errors
+from services.contract import DATA_SCHEMAS, ENVELOPE, InvalidData, load_data
+from services.handlers import HANDLERS
+from services.unit_of_work import UnitOfWork
 
 rejection_log = logging.getLogger("skolefravaer.rejections")
 
@@ -78,138 +61,6 @@ class Rejected(Exception):
     def __init__(self, *problems: Problem) -> None:
         super().__init__(problems[0].detail)
         self.problems = list(problems)
-
-
-class UnitOfWork:
-    """The aggregates a batch touches, and the events it will store, in batch order."""
-
-    def __init__(self, app: Skolefravaer, *, look_up_receipts: bool) -> None:
-        self._app = app
-        self._look_up_receipts = look_up_receipts
-        self._aggregates: dict[UUID, Aggregate | None] = {}
-        self.pending: list[Any] = []
-        self.receipts: dict[UUID, str] = {}
-
-    def get(self, aggregate_id: UUID) -> Any:
-        if aggregate_id not in self._aggregates:
-            self._aggregates[aggregate_id] = self._app.find(aggregate_id)
-        return self._aggregates[aggregate_id]
-
-    def stage(self, aggregate: Aggregate) -> int:
-        """Queue the aggregate's new events; answer the index of the first one."""
-        self._aggregates[aggregate.id] = aggregate
-        first = len(self.pending)
-        self.pending.extend(aggregate.collect_events())
-        return first
-
-    @property
-    def aggregates(self) -> list[Aggregate]:
-        return [a for a in self._aggregates.values() if a is not None]
-
-    def stored_hash(self, event_id: UUID) -> str | None:
-        if event_id in self.receipts:
-            return self.receipts[event_id]
-        if not self._look_up_receipts:
-            return None
-        receipt = self._app.find(receipt_id(event_id))
-        return None if receipt is None else str(receipt.content_hash)
-
-    def issue_receipt(self, event_id: UUID, content_hash: str, subject_id: UUID) -> None:
-        self.receipts[event_id] = content_hash
-        self.stage(IngestionReceipt(event_id, content_hash, subject_id))
-
-
-Handler = Callable[[UnitOfWork, Envelope, dict[str, Any]], Aggregate]
-
-
-def _pupil(uow: UnitOfWork, envelope: Envelope, pupil_id: UUID) -> Pupil:
-    pupil = uow.get(pupil_aggregate_id(envelope.tenant, pupil_id))
-    if pupil is None:
-        raise RuleViolation("not_enrolled", "no pupil with this pupil_id is enrolled in "
-                            "this municipality", field="data.pupil_id")
-    assert isinstance(pupil, Pupil)
-    return pupil
-
-
-def enrol_pupil(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    enrolment = Enrolment(**{**data, "guardians": tuple(
-        Guardian(**guardian) for guardian in data["guardians"])})
-    pupil = uow.get(pupil_aggregate_id(envelope.tenant, enrolment.pupil_id))
-    if pupil is None:
-        return Pupil.enrolled(envelope, enrolment)
-    pupil.enrol(envelope, enrolment)
-    return pupil  # type: ignore[no-any-return]
-
-
-def publish_calendar(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    calendar = Calendar(
-        school_id=data["school_id"],
-        school_year=data["school_year"],
-        school_days=tuple(sorted(set(data["school_days"] or _weekdays(
-            data["first_day"], data["last_day"], set(data["non_school_days"]))))),
-        blackout_periods=tuple(
-            BlackoutPeriod(kind=p["kind"], from_date=p["from_"], to_date=p["to"],
-                           grades=tuple(p["grades"])) for p in data["blackout_periods"]),
-        holy_days=tuple(HolyDay(**h) for h in data["holy_days"]),
-    )
-    existing = uow.get(calendar_aggregate_id(envelope.tenant, calendar.school_id,
-                                             calendar.school_year))
-    if existing is None:
-        return SchoolCalendar(envelope, calendar)
-    existing.republish(envelope, calendar)
-    return existing  # type: ignore[no-any-return]
-
-
-def _weekdays(first: date, last: date, excluded: set[date]) -> Iterator[date]:
-    day = first
-    while day <= last:
-        if day.weekday() < 5 and day not in excluded:
-            yield day
-        day += timedelta(days=1)
-
-
-def record_absence(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    pupil = _pupil(uow, envelope, data["pupil_id"])
-    lesson = Lesson(**data["lesson"]) if data["lesson"] else None
-    pupil.record_absence(envelope, Absence(date=data["date"], scope=data["scope"],
-                                           lesson=lesson))
-    return pupil
-
-
-def record_late_arrival(uow: UnitOfWork, envelope: Envelope,
-                        data: dict[str, Any]) -> Aggregate:
-    pupil = _pupil(uow, envelope, data["pupil_id"])
-    lesson = Lesson(**data["lesson"]) if data["lesson"] else None
-    pupil.record_late_arrival(envelope, LateArrival(date=data["date"], lesson=lesson,
-                                                    minutes_late=data["minutes_late"]))
-    return pupil
-
-
-def record_left_school(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    pupil = _pupil(uow, envelope, data["pupil_id"])
-    pupil.record_left_school(envelope, LeftSchool(date=data["date"], time=data["time"]))
-    return pupil
-
-
-def receive_notice(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    pupil = _pupil(uow, envelope, data["pupil_id"])
-    lessons = tuple(data["lessons"]) if data["lessons"] is not None else None
-    pupil.receive_notice(envelope, AbsenceNotice(
-        from_date=data["from_date"], to_date=data["to_date"], cause=data["cause"],
-        channel=data["channel"], guardian_id=data["guardian_id"], lessons=lessons,
-        cause_text=data["cause_text"]))
-    return pupil
-
-
-HANDLERS: dict[str, Handler] = {
-    "PupilEnrolled": enrol_pupil,
-    "SchoolCalendarPublished": publish_calendar,
-    "AbsenceRecorded": record_absence,
-    "LateArrivalRecorded": record_late_arrival,
-    "LeftSchoolRecorded": record_left_school,
-    "AbsenceNoticeReceived": receive_notice,
-}
-assert HANDLERS.keys() == DATA_SCHEMAS.keys()
 
 
 def content_hash(raw: dict[str, Any]) -> str:
@@ -306,6 +157,9 @@ class Ingestor:
         except RuleViolation as violation:
             raise Rejected(Problem(violation.code, violation.detail, violation.field,
                                    violation.rule)) from None
+        except InvalidData as invalid:  # a correction's replacement data
+            raise Rejected(*(Problem("invalid_field", text, path)
+                             for path, text in invalid.errors)) from None
         first = uow.stage(aggregate)
         uow.issue_receipt(event_id, digest, aggregate.id)
         return "accepted", first
@@ -334,8 +188,8 @@ def _event_id_of(raw: dict[str, Any]) -> str | None:
 
 def _load(schema: Schema, raw: Any, *, prefix: str) -> dict[str, Any]:
     try:
-        return schema.load(raw)  # type: ignore[no-any-return]
-    except ValidationError as error:
+        return load_data(schema, raw, prefix=prefix)
+    except InvalidData as invalid:
         raise Rejected(*(Problem("invalid_field", text, path)
-                         for path, text in field_errors(error.messages, prefix))) from None
+                         for path, text in invalid.errors)) from None
 

@@ -12,20 +12,29 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.calendar import BlackoutPeriod, Calendar, HolyDay
+from domain.diploma import DateOutcome, DiplomaRequest, DocumentRef, RequestDecision
 from domain.envelope import Actor, Envelope
+from domain.leave import LeaveApplication, LeaveDecision, Recommendation
+from domain.pupil import LeaveCase
 from domain.records import (
     Absence,
     AbsenceNotice,
+    Departure,
     Enrolment,
     Guardian,
     LateArrival,
     LeftSchool,
     Lesson,
+    MedicalCertificate,
+    SchoolRefusalSignal,
 )
+from domain.rule_sets import ConcernRule, RuleSetChange
 
 VALUE_TYPES: tuple[type, ...] = (
-    Actor, Envelope, Guardian, Enrolment, Lesson, Absence, AbsenceNotice, LateArrival, LeftSchool,
-    BlackoutPeriod, HolyDay, Calendar,
+    Actor, Envelope, Guardian, Enrolment, Departure, Lesson, Absence, AbsenceNotice,
+    LateArrival, LeftSchool, MedicalCertificate, SchoolRefusalSignal, BlackoutPeriod, HolyDay,
+    Calendar, LeaveApplication, Recommendation, LeaveDecision, LeaveCase, DocumentRef,
+    DiplomaRequest, DateOutcome, RequestDecision, ConcernRule, RuleSetChange,
 )
 
 

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.support.events import absent, enrolled, new_pupil
+from tests.support.events import absent, enrolled, new_pupil, school_days
 from tests.support.http import Gunicorn, call
 
 EXAMPLE = json.loads((ROOT / "docs/examples/batch.json").read_text())
@@ -31,8 +31,9 @@ def test_concurrent_clients_on_two_workers_all_land_on_postgres(
         assert (status, answer["accepted"]) == (200, 4)
         # Eight clients, each posting five batches that touch every pupil, each batch
         # posted twice (a retry after a lost answer).
-        batches = [[absent(p, f"2026-{9 + c % 4:02d}-{1 + b * 5 + c // 4:02d}")
-                    for p in pupils] for c in range(8) for b in range(5)]
+        days = school_days(40)
+        batches = [[absent(p, days[c * 5 + b]) for p in pupils]
+                   for c in range(8) for b in range(5)]
         answers: list[dict[str, int]] = []
         errors: list[str] = []
 

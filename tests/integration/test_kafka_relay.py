@@ -16,7 +16,7 @@ from services.bootstrap import Service, build
 from services.config import Settings
 from services.relay import EVENTS_TOPIC
 from tests.conftest import ROOT
-from tests.support.events import absent, enrolled, new_pupil, notice
+from tests.support.events import absent, enrolled, new_pupil, notice, school_days
 from tests.support.kafka import consume_all, gaps_per_pupil
 
 pytestmark = pytest.mark.kafka
@@ -30,9 +30,7 @@ def accepted_ids(service: Service, batch: list[dict[str, object]]) -> set[str]:
 
 def term_batch(pupils: list[str], days: int) -> list[dict[str, object]]:
     events = [enrolled(p) for p in pupils]
-    for month in (9, 10, 11):
-        events += [absent(p, f"2026-{month:02d}-{d:02d}") for p in pupils
-                   for d in range(1, days + 1)]
+    events += [absent(p, day) for p in pupils for day in school_days(3 * days)]
     return events
 
 

@@ -48,3 +48,15 @@ def notice(pupil_id: str, from_date: str, to_date: str | None = None, *,
 
 def new_pupil() -> str:
     return str(uuid.uuid4())
+
+
+def school_days(count: int, start: str = "2026-09-01") -> list[str]:
+    """The first ``count`` weekdays from ``start`` (no calendar published: weekdays)."""
+    from datetime import date, timedelta
+
+    day, found = date.fromisoformat(start), []
+    while len(found) < count:
+        if day.weekday() < 5:
+            found.append(day.isoformat())
+        day += timedelta(days=1)
+    return found

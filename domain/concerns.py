@@ -1,0 +1,122 @@
+"""When absence becomes concerning (bekymringsfullt fravær, §5): CON-1…CON-7.
+
+Each rule is evaluated for the window that holds the day of the fact just recorded; a
+concern is raised the first time a rule is reached in a period, naming the events that
+brought it there. Documented absence counts as well as undocumented (CON-6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from domain.rule_sets import ConcernKind, ConcernRule, Measure, Window
+from domain.school_days import SchoolDays
+from domain.school_year import half_year_of, month_of, school_year_bounds, school_year_of
+
+
+class FactKind(StrEnum):
+    DAY = "day"
+    LESSON = "lesson"
+    LATE_ARRIVAL = "late_arrival"
+    LEFT_SCHOOL = "left_school"
+
+
+@dataclass(frozen=True)
+class Fact:
+    event_id: UUID
+    day: date
+    kind: FactKind
+    documented: bool = False
+
+
+@dataclass(frozen=True)
+class Reached:
+    rule: str
+    period: str
+    event_ids: tuple[UUID, ...]
+
+
+def evaluate(rule: ConcernRule, facts: Sequence[Fact], trigger: date,
+             school_days: SchoolDays) -> Reached | None:
+    """The concern ``rule`` raises for the window around ``trigger``, if it is reached."""
+    if rule.kind is ConcernKind.COUNT:
+        first, last, period = _window(rule, trigger)
+        chosen = [f for f in facts if first <= f.day <= last and _measured(rule.measure, f)]
+        count = len({f.day for f in chosen}) if rule.measure is Measure.DAYS else len(chosen)
+        return Reached(rule.rule, period, _ids(chosen)) if count >= rule.threshold else None
+    absent = {f.day: f for f in facts if f.kind is FactKind.DAY}
+    if rule.kind is ConcernKind.CONSECUTIVE_DAYS:
+        if trigger not in absent:
+            return None
+        run = [trigger]
+        for earlier in reversed(school_days.before(trigger, 400)[:-1]):
+            if earlier not in absent:
+                break
+            run.insert(0, earlier)
+        if len(run) < rule.threshold:
+            return None
+        return Reached(rule.rule, f"run from {run[0].isoformat()}",
+                       tuple(absent[d].event_id for d in run))
+    if rule.kind is ConcernKind.SHARE_OF_LESSONS:
+        first, last, period = _window(rule, trigger)
+        days = list(school_days.between(first, min(last, trigger)))
+        if not days:
+            return None
+        chosen = [f for f in facts if first <= f.day <= trigger
+                  and f.kind in (FactKind.DAY, FactKind.LESSON)]
+        missed = sum(rule.lessons_per_day if f.kind is FactKind.DAY else 1 for f in chosen)
+        share = missed / (len(days) * rule.lessons_per_day)
+        return Reached(rule.rule, period, _ids(chosen)) if share >= rule.threshold else None
+    # WEEKDAY_PATTERN: absent on `threshold` of the last `out_of` same weekdays.
+    if trigger not in absent:
+        return None
+    same_weekdays = [d for d in school_days.before(trigger, 7 * (rule.out_of or 4))
+                     if d.weekday() == trigger.weekday()][-(rule.out_of or 4):]
+    hits = [d for d in same_weekdays if d in absent]
+    if len(hits) < rule.threshold:
+        return None
+    return Reached(rule.rule, f"{trigger.strftime('%A').lower()}s to {trigger.isoformat()}",
+                   tuple(absent[d].event_id for d in hits))
+
+
+def _measured(measure: Measure, fact: Fact) -> bool:
+    return {
+        Measure.DAYS: fact.kind is FactKind.DAY,
+        Measure.LESSONS: fact.kind is FactKind.LESSON,
+        Measure.UNDOCUMENTED_LESSONS: fact.kind is FactKind.LESSON and not fact.documented,
+        Measure.LATE_ARRIVALS: fact.kind is FactKind.LATE_ARRIVAL,
+        Measure.LEFT_SCHOOL: fact.kind is FactKind.LEFT_SCHOOL,
+    }[measure]
+
+
+def _window(rule: ConcernRule, day: date) -> tuple[date, date, str]:
+    """First and last day of the window holding ``day``, and the period's name."""
+    if rule.window is Window.DAY:
+        return day, day, day.isoformat()
+    if rule.window is Window.CALENDAR_MONTH:
+        first = day.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return first, last, month_of(day)
+    if rule.window is Window.HALF_YEAR:
+        autumn = day.month >= 8
+        first = date(day.year, 8, 1) if autumn else date(day.year, 1, 1)
+        last = date(day.year, 12, 31) if autumn else date(day.year, 7, 31)
+        return first, last, half_year_of(day)
+    if rule.window is Window.SCHOOL_YEAR:
+        first, last = school_year_bounds(school_year_of(day))
+        return first, last, school_year_of(day)
+    first = day - timedelta(days=(rule.window_days or 30) - 1)
+    return first, day, f"{first.isoformat()}/{day.isoformat()}"
+
+
+def _ids(facts: Sequence[Fact]) -> tuple[UUID, ...]:
+    return tuple(f.event_id for f in sorted(facts, key=lambda f: f.day))
+
+
+def is_rolling(rule: ConcernRule) -> bool:
+    """Rolling windows have no fixed periods: a rule fires again only after a window."""
+    return rule.window is Window.ROLLING_DAYS and rule.kind is ConcernKind.COUNT

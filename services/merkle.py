@@ -1,0 +1,230 @@
+"""The Merkle tree of RFC 6962 / RFC 9162 over the stored event log; pure functions, no I/O.
+
+Why exactly this tree and not a home-made one: a reader who does not trust the service must be
+able to check our proofs with any independent implementation (Certificate Transparency tools,
+``transparency-dev/merkle``, or the stand-alone ``offline_verify.py``). That only works if the
+hashing (0x00/0x01 domain separation, so a leaf can never pass for a node), the split rule
+(largest power of two *below* n, not the midpoint) and the proof algorithms are the standard ones.
+
+Leaves are handled as their leaf hashes: callers hash each stored event once with `leaf_hash`
+and keep the 32-byte values, which is all the tree, the proofs and `MerkleAccumulator` need.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+"""MTH({}) of RFC 6962 §2.1: the root of the tree with no leaves."""
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """SHA-256(0x00 || data): the hash of one leaf, prefixed so it can never equal a node hash."""
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 || left || right): the hash of an interior node."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two strictly below ``n`` (n >= 2): where RFC 6962 splits a tree."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _mth(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    """MTH(D[lo:hi]) over leaf hashes, by index range so large logs are not copied per level."""
+    n = hi - lo
+    if n == 0:
+        return EMPTY_ROOT
+    if n == 1:
+        return hashes[lo]
+    k = _split(n)
+    return node_hash(_mth(hashes, lo, lo + k), _mth(hashes, lo + k, hi))
+
+
+def _check_hashes(leaf_hashes: Sequence[bytes]) -> None:
+    # A leaf of the wrong length is a caller passing data where a leaf hash belongs, and would
+    # silently produce a tree nobody else can reproduce.
+    for h in leaf_hashes:
+        if len(h) != HASH_SIZE:
+            raise ValueError(f"leaf hashes are {HASH_SIZE} bytes, got {len(h)}; use leaf_hash")
+
+
+def root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) of RFC 6962 §2.1 over the given leaf hashes."""
+    _check_hashes(leaf_hashes)
+    return _mth(leaf_hashes, 0, len(leaf_hashes))
+
+
+def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
+    """PATH(index, D[n]) of RFC 6962 §2.1.1: the sibling hashes from the leaf up to the root."""
+    _check_hashes(leaf_hashes)
+    if not 0 <= index < len(leaf_hashes):
+        raise IndexError(f"leaf index {index} outside a tree of {len(leaf_hashes)} leaves")
+    proof: list[bytes] = []
+    lo, hi = 0, len(leaf_hashes)
+    while hi - lo > 1:  # walk down; the path is built from the leaf end, so it is reversed below
+        k = _split(hi - lo)
+        if index < lo + k:
+            proof.append(_mth(leaf_hashes, lo + k, hi))
+            hi = lo + k
+        else:
+            proof.append(_mth(leaf_hashes, lo, lo + k))
+            lo = lo + k
+    proof.reverse()
+    return proof
+
+
+def verify_inclusion(
+    leaf_hash: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes
+) -> bool:
+    """True when ``proof`` shows ``leaf_hash`` at ``index`` in the tree of ``tree_size`` leaves
+    whose root is ``root``; RFC 9162 §2.1.3.2, step by step. Never raises on bad input."""
+    if not 0 <= index < tree_size:
+        return False
+    fn, sn = index, tree_size - 1
+    r = leaf_hash
+    for p in proof:
+        if sn == 0:
+            return False  # the proof is longer than the path
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes]:
+    """PROOF(old_size, D[n]) of RFC 9162 §2.1.4.1: shows the first ``old_size`` leaves are
+    unchanged in the current tree, i.e. the log was only appended to. Empty when old_size is
+    0 or n (nothing to prove)."""
+    _check_hashes(leaf_hashes)
+    n = len(leaf_hashes)
+    if not 0 <= old_size <= n:
+        raise ValueError(f"old size {old_size} outside 0..{n}")
+    if old_size in (0, n):
+        return []
+    proof: list[bytes] = []
+    m, lo, hi, complete = old_size, 0, n, True
+    # SUBPROOF(m, D[lo:hi], complete), unrolled; nodes are collected leaf-end last, as in the RFC.
+    while m != hi - lo:
+        k = _split(hi - lo)
+        if m <= k:
+            proof.append(_mth(leaf_hashes, lo + k, hi))
+            hi = lo + k
+        else:
+            proof.append(_mth(leaf_hashes, lo, lo + k))
+            lo, m, complete = lo + k, m - k, False
+    if not complete:
+        proof.append(_mth(leaf_hashes, lo, hi))
+    proof.reverse()
+    return proof
+
+
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """True when ``proof`` shows the tree (old_size, old_root) is a prefix of the tree
+    (new_size, new_root); RFC 9162 §2.1.4.2. Never raises on bad input."""
+    if not 0 <= old_size <= new_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if old_size == 0:
+        return not proof and old_root == EMPTY_ROOT  # the empty tree is a prefix of every tree
+    if not proof:
+        return False
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:  # old tree is a complete subtree: its root starts the path
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root
+
+
+class MerkleAccumulator:
+    """The running root of an append-only log without keeping (or rehashing) its leaves.
+
+    Holds the "frontier": the roots of the perfect subtrees that the binary digits of ``size``
+    split the log into, largest first. Appending merges equal-height subtrees like a binary
+    carry (O(1) amortised, O(log n) worst case); `root` folds the frontier right to left, which
+    is exactly RFC 6962's split at the largest power of two. At most 64 hashes for any real log,
+    so a projection can persist it (`to_dict`) beside its position and resume after a restart.
+    """
+
+    __slots__ = ("_frontier", "_size")
+
+    def __init__(self) -> None:
+        self._size = 0
+        self._frontier: list[bytes] = []
+
+    @property
+    def size(self) -> int:
+        """Number of leaves appended so far."""
+        return self._size
+
+    def append(self, leaf_hash: bytes) -> None:
+        """Add the next leaf (its `leaf_hash`, not the raw data)."""
+        if len(leaf_hash) != HASH_SIZE:
+            raise ValueError(f"leaf hashes are {HASH_SIZE} bytes, got {len(leaf_hash)}")
+        h, carry = leaf_hash, self._size
+        while carry & 1:  # each trailing 1-bit is a perfect subtree of the same height: merge
+            h = node_hash(self._frontier.pop(), h)
+            carry >>= 1
+        self._frontier.append(h)
+        self._size += 1
+
+    def root(self) -> bytes:
+        """The RFC 6962 root of everything appended so far; equals `root` over the same leaves."""
+        if not self._frontier:
+            return EMPTY_ROOT
+        r = self._frontier[-1]
+        for h in reversed(self._frontier[:-1]):
+            r = node_hash(h, r)
+        return r
+
+    def to_dict(self) -> dict[str, Any]:
+        """A small JSON-able form: ``{"size": n, "frontier": [hex, ...]}``."""
+        return {"size": self._size, "frontier": [h.hex() for h in self._frontier]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MerkleAccumulator:
+        """Rebuild from `to_dict`, refusing a frontier that cannot belong to the stated size."""
+        size = data["size"]
+        frontier = data["frontier"]
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"accumulator size must be a non-negative integer, got {size!r}")
+        if not isinstance(frontier, list) or len(frontier) != size.bit_count():
+            raise ValueError(f"a tree of {size} leaves has {size.bit_count()} frontier hashes")
+        hashes = [bytes.fromhex(h) for h in frontier]
+        if any(len(h) != HASH_SIZE for h in hashes):
+            raise ValueError(f"frontier hashes are {HASH_SIZE} bytes")
+        acc = cls()
+        acc._size, acc._frontier = size, hashes
+        return acc

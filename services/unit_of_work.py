@@ -1,0 +1,108 @@
+"""The aggregates one batch touches, and the events it will store, in batch order."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.calendar import Calendar, calendar_aggregate_id
+from domain.errors import RuleViolation
+from domain.municipality import Municipality, municipality_aggregate_id
+from domain.pupil import Pupil, pupil_aggregate_id
+from domain.receipt import IngestionReceipt, receipt_id
+from domain.references import Reference, reference_id
+from domain.rule_sets import RuleBook, RuleSet
+from domain.school_days import SchoolDays
+from domain.school_year import school_year_of
+from services.application import Skolefravaer
+
+
+class UnitOfWork:
+    def __init__(self, app: Skolefravaer, *, look_up_receipts: bool) -> None:
+        self._app = app
+        self._look_up_receipts = look_up_receipts
+        self._aggregates: dict[UUID, Aggregate | None] = {}
+        self.pending: list[Any] = []
+        self.receipts: dict[UUID, str] = {}
+        self._subjects: dict[UUID, UUID] = {}
+
+    def get(self, aggregate_id: UUID) -> Any:
+        if aggregate_id not in self._aggregates:
+            self._aggregates[aggregate_id] = self._app.find(aggregate_id)
+        return self._aggregates[aggregate_id]
+
+    def stage(self, aggregate: Aggregate) -> int:
+        """Queue the aggregate's new events; answer the index of the first one."""
+        self._aggregates[aggregate.id] = aggregate
+        first = len(self.pending)
+        self.pending.extend(aggregate.collect_events())
+        return first
+
+    @property
+    def aggregates(self) -> list[Aggregate]:
+        return [a for a in self._aggregates.values() if a is not None]
+
+    # What the handlers look up ----------------------------------------------------------
+
+    def pupil(self, tenant: str, pupil_id: UUID) -> Pupil:
+        pupil = self.get(pupil_aggregate_id(tenant, pupil_id))
+        if pupil is None:
+            raise RuleViolation("not_enrolled", "no pupil with this pupil_id is enrolled in "
+                                "this municipality", field="data.pupil_id")
+        assert isinstance(pupil, Pupil)
+        return pupil
+
+    def calendar(self, tenant: str, pupil: Pupil, day: date) -> Calendar | None:
+        enrolment = pupil.enrolments.get(school_year_of(day))
+        if enrolment is None:
+            return None
+        published = self.get(calendar_aggregate_id(tenant, enrolment.school_id,
+                                                   enrolment.school_year))
+        return None if published is None else published.calendar
+
+    def school_days(self, tenant: str, pupil: Pupil, day: date) -> SchoolDays:
+        return SchoolDays(self.calendar(tenant, pupil, day))
+
+    def municipality(self, tenant: str) -> Municipality:
+        found = self.get(municipality_aggregate_id(tenant))
+        return found if found is not None else Municipality(tenant)
+
+    def rules(self, tenant: str, day: date) -> RuleSet:
+        found = self.get(municipality_aggregate_id(tenant))
+        return (found.rule_book if found is not None else RuleBook()).on(day)
+
+    def referenced(self, tenant: str, kind: str, key: str, *, field: str,
+                   rule: str | None = None) -> Any:
+        reference = self.get(reference_id(tenant, kind, key))
+        if reference is None:
+            raise RuleViolation(f"unknown_{kind}", f"no {kind.replace('_', ' ')} with this id",
+                                field=field, rule=rule)
+        return self.get(reference.subject_id)
+
+    def refer(self, tenant: str, kind: str, key: str, subject_id: UUID) -> None:
+        self.stage(Reference(tenant, kind, key, subject_id))
+
+    # Receipts ---------------------------------------------------------------------------
+
+    def stored_hash(self, event_id: UUID) -> str | None:
+        if event_id in self.receipts:
+            return self.receipts[event_id]
+        if not self._look_up_receipts:
+            return None
+        receipt = self._app.find(receipt_id(event_id))
+        return None if receipt is None else str(receipt.content_hash)
+
+    def receipt_subject(self, event_id: UUID) -> UUID | None:
+        """The aggregate an accepted event was applied to (None if it was never accepted)."""
+        if event_id in self._subjects:
+            return self._subjects[event_id]
+        receipt = self._app.find(receipt_id(event_id))
+        return None if receipt is None else receipt.subject_id
+
+    def issue_receipt(self, event_id: UUID, content_hash: str, subject_id: UUID) -> None:
+        self.receipts[event_id] = content_hash
+        self._subjects[event_id] = subject_id
+        self.stage(IngestionReceipt(event_id, content_hash, subject_id))

@@ -193,3 +193,43 @@ def _decision(request: DiplomaRequest, outcomes: list[DateOutcome],
                else RequestOutcome.REJECTED if approved == 0 else RequestOutcome.PARTLY_APPROVED)
     return RequestDecision(request.request_id, outcome, tuple(outcomes),
                            tuple(dict.fromkeys(o.rule for o in outcomes)), basis)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    date: date
+    basis: ExclusionBasis
+    rule: str
+
+
+@dataclass(frozen=True)
+class DiplomaFigures:
+    """DIP-1: days and single lessons on the diploma, counted apart, after exclusions."""
+
+    school_year: str | None
+    on_diploma: bool
+    days: int
+    lessons: int
+    excluded_days: int
+    exclusions: tuple[Exclusion, ...]
+
+
+def diploma_year(school_year: str, grade: int, absent_days: Collection[date], lessons: int,
+                 approved: Collection[Exclusion]) -> DiplomaFigures:
+    """One school year's figures. Days left off must still be absent days (a correction
+    may have voided one); lessons are never left off."""
+    if grade < 8:
+        return DiplomaFigures(school_year, False, 0, 0, 0, ())
+    standing = tuple(sorted({e.date: e for e in approved if e.date in absent_days}.values(),
+                            key=lambda e: e.date))
+    return DiplomaFigures(school_year, True, len(absent_days) - len(standing), lessons,
+                          len(standing), standing)
+
+
+def diploma_total(years: Collection[DiplomaFigures]) -> DiplomaFigures:
+    """DIP-7: the sum over grades 8, 9 and 10."""
+    counted = [y for y in years if y.on_diploma]
+    return DiplomaFigures(None, bool(counted), sum(y.days for y in counted),
+                          sum(y.lessons for y in counted),
+                          sum(y.excluded_days for y in counted),
+                          tuple(e for y in counted for e in y.exclusions))

@@ -84,80 +84,56 @@ class Pupil(Aggregate):
     self-describing for projections, topics and dossiers.
     """
 
-    class Enrolled(Aggregate.Created):
+    class Event(Aggregate.Event):
         envelope: Envelope
         pupil_id: UUID
+
+    class Enrolled(Event, Aggregate.Created):
         enrolment: Enrolment
 
-    class EnrolmentRecorded(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class EnrolmentRecorded(Event):
         enrolment: Enrolment
 
-    class Departed(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class Departed(Event):
         departure: Departure
 
-    class AbsenceRecorded(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class AbsenceRecorded(Event):
         absence: Absence
 
-    class LateArrivalRecorded(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class LateArrivalRecorded(Event):
         late_arrival: LateArrival
 
-    class LeftSchoolRecorded(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class LeftSchoolRecorded(Event):
         left_school: LeftSchool
 
-    class AbsenceNoticeReceived(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class AbsenceNoticeReceived(Event):
         notice: AbsenceNotice
 
-    class MedicalCertificateReceived(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class MedicalCertificateReceived(Event):
         certificate: MedicalCertificate
 
-    class SchoolRefusalSignalReported(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class SchoolRefusalSignalReported(Event):
         signal: SchoolRefusalSignal
 
-    class RecordCorrected(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class RecordCorrected(Event):
         corrects_event_id: UUID
         corrected_type: str
         reason: str
         replacement: Fact | None
 
-    class LeaveApplied(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class LeaveApplied(Event):
         application: LeaveApplication
         recommendation: Recommendation
 
-    class LeaveDecided(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class LeaveDecided(Event):
         application_id: str
         decision: LeaveDecision
 
-    class DiplomaExclusionRequested(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class DiplomaExclusionRequested(Event):
         request: DiplomaRequest
         decision: RequestDecision
 
-    class CauseAttachmentRequested(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class CauseAttachmentRequested(Event):
         request: DiplomaRequest
         decision: RequestDecision
 

@@ -1,19 +1,27 @@
-"""The absence read model: recorded absences and what documents them, per pupil.
+"""Absence facts per pupil, and the tally counted from them.
 
-It stores facts, not running totals, and the tally is counted by ``domain.tally`` at
-read time: a notice that arrives after the absence it covers (ABS-4), or before it,
-gives the same figures, and there is one place where absence is counted.
+The view stores facts, not running totals; ``domain.tally`` counts them at read time.
+A notice that arrives after the absence it covers (ABS-4) or before it gives the same
+figures, and a correction (ABS-9) voids or replaces the row of the fact it corrects, so
+tallies show the corrected figure while the event log keeps both.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.pupil import Pupil
-from domain.records import AbsenceScope
+from domain.records import (
+    Absence,
+    AbsenceNotice,
+    AbsenceScope,
+    LateArrival,
+    LeftSchool,
+    MedicalCertificate,
+)
 from domain.tally import (
     Documentation,
     Occurrence,
@@ -23,10 +31,9 @@ from domain.tally import (
     count_absence,
 )
 from projections.db import Transaction, ViewDatabase
-from projections.follower import LoggedEvent
 
 TABLES = (
-    """CREATE TABLE IF NOT EXISTS absence_pupil (
+    """CREATE TABLE IF NOT EXISTS pupil_year (
         tenant TEXT NOT NULL,
         pupil_id TEXT NOT NULL,
         school_year TEXT NOT NULL,
@@ -35,99 +42,142 @@ TABLES = (
         position BIGINT NOT NULL,
         PRIMARY KEY (tenant, pupil_id, school_year)
     )""",
-    """CREATE TABLE IF NOT EXISTS absence_recorded (
+    """CREATE TABLE IF NOT EXISTS absence_fact (
         event_id TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         pupil_id TEXT NOT NULL,
-        day TEXT NOT NULL,
-        scope TEXT NOT NULL,
-        period INTEGER,
-        position BIGINT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS absence_recorded_pupil ON absence_recorded (pupil_id, tenant)",
-    """CREATE TABLE IF NOT EXISTS absence_documentation (
-        event_id TEXT PRIMARY KEY,
-        tenant TEXT NOT NULL,
-        pupil_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
         from_day TEXT NOT NULL,
         to_day TEXT NOT NULL,
+        period INTEGER,
         periods TEXT,
+        void INTEGER NOT NULL DEFAULT 0,
+        corrected_by TEXT,
         position BIGINT NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS absence_documentation_pupil "
-    "ON absence_documentation (pupil_id, tenant)",
-    """CREATE TABLE IF NOT EXISTS absence_occurrence (
-        event_id TEXT PRIMARY KEY,
-        tenant TEXT NOT NULL,
-        pupil_id TEXT NOT NULL,
-        day TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        position BIGINT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS absence_occurrence_pupil ON absence_occurrence (pupil_id, tenant)",
+    "CREATE INDEX IF NOT EXISTS absence_fact_pupil ON absence_fact (pupil_id, tenant, from_day)",
 )
-
-
-class AbsenceProjection:
-    name = "absence"
-
-    def create_tables(self, tx: Transaction) -> None:
-        for statement in TABLES:
-            tx.execute(statement)
-
-    def apply(self, tx: Transaction, logged: LoggedEvent) -> None:
-        event = logged.event
-        if isinstance(event, Pupil.Enrolled | Pupil.EnrolmentRecorded):
-            enrolment = event.enrolment
-            tx.execute(
-                "INSERT INTO absence_pupil (tenant, pupil_id, school_year, school_id, grade, "
-                "position) VALUES (:tenant, :pupil_id, :school_year, :school_id, :grade, "
-                ":position) ON CONFLICT (tenant, pupil_id, school_year) DO UPDATE SET "
-                "school_id = excluded.school_id, grade = excluded.grade, "
-                "position = excluded.position",
-                {"tenant": event.envelope.tenant, "pupil_id": str(event.pupil_id),
-                 "school_year": enrolment.school_year, "school_id": enrolment.school_id,
-                 "grade": enrolment.grade, "position": logged.position})
-        elif isinstance(event, Pupil.AbsenceRecorded):
-            absence = event.absence
-            tx.execute(
-                "INSERT INTO absence_recorded (event_id, tenant, pupil_id, day, scope, period, "
-                "position) VALUES (:event_id, :tenant, :pupil_id, :day, :scope, :period, "
-                ":position) ON CONFLICT (event_id) DO NOTHING",
-                {**_keys(event, logged), "day": absence.date.isoformat(),
-                 "scope": absence.scope.value,
-                 "period": absence.lesson.period if absence.lesson else None})
-        elif isinstance(event, Pupil.LateArrivalRecorded):
-            _occurrence(tx, event, logged, event.late_arrival.date, OccurrenceKind.LATE_ARRIVAL)
-        elif isinstance(event, Pupil.LeftSchoolRecorded):
-            _occurrence(tx, event, logged, event.left_school.date, OccurrenceKind.LEFT_SCHOOL)
-        elif isinstance(event, Pupil.AbsenceNoticeReceived):
-            notice = event.notice
-            tx.execute(
-                "INSERT INTO absence_documentation (event_id, tenant, pupil_id, from_day, "
-                "to_day, periods, position) VALUES (:event_id, :tenant, :pupil_id, "
-                ":from_day, :to_day, :periods, :position) ON CONFLICT (event_id) DO NOTHING",
-                {**_keys(event, logged), "from_day": notice.from_date.isoformat(),
-                 "to_day": notice.to_date.isoformat(),
-                 "periods": json.dumps(notice.lessons) if notice.lessons is not None else None})
-
-
-def _occurrence(tx: Transaction, event: Any, logged: LoggedEvent, day: date,
-                kind: OccurrenceKind) -> None:
-    tx.execute(
-        "INSERT INTO absence_occurrence (event_id, tenant, pupil_id, day, kind, position) "
-        "VALUES (:event_id, :tenant, :pupil_id, :day, :kind, :position) "
-        "ON CONFLICT (event_id) DO NOTHING",
-        {**_keys(event, logged), "day": day.isoformat(), "kind": kind.value})
-
-
-def _keys(event: Any, logged: LoggedEvent) -> dict[str, Any]:
-    return {"event_id": str(event.envelope.event_id), "tenant": event.envelope.tenant,
-            "pupil_id": str(event.pupil_id), "position": logged.position}
-
 
 # Reads take the caller's tenant once callers are authenticated; None reads any tenant.
 FOR_PUPIL = "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
+
+
+class FactKind:
+    """The kinds of row in absence_fact."""
+
+    DAY = "absence_day"
+    LESSON = "absence_lesson"
+    LATE_ARRIVAL = "late_arrival"
+    LEFT_SCHOOL = "left_school"
+    NOTICE = "notice"
+    CERTIFICATE = "certificate"
+    LEAVE = "leave"
+    DOCUMENTING = (NOTICE, CERTIFICATE, LEAVE)
+
+
+@dataclass(frozen=True)
+class FactRow:
+    kind: str
+    from_day: date
+    to_day: date
+    period: int | None = None
+    periods: tuple[int, ...] | None = None
+
+
+def fact_row(fact: Any) -> FactRow:
+    """The row of a correctable fact (or of its replacement)."""
+    if isinstance(fact, Absence):
+        lesson = fact.scope is AbsenceScope.LESSON
+        return FactRow(FactKind.LESSON if lesson else FactKind.DAY, fact.date, fact.date,
+                       fact.lesson.period if fact.lesson else None)
+    if isinstance(fact, LateArrival):
+        return FactRow(FactKind.LATE_ARRIVAL, fact.date, fact.date)
+    if isinstance(fact, LeftSchool):
+        return FactRow(FactKind.LEFT_SCHOOL, fact.date, fact.date)
+    if isinstance(fact, AbsenceNotice):
+        return FactRow(FactKind.NOTICE, fact.from_date, fact.to_date, periods=fact.lessons)
+    assert isinstance(fact, MedicalCertificate)
+    return FactRow(FactKind.CERTIFICATE, fact.from_date, fact.to_date)
+
+
+def record_enrolment(tx: Transaction, tenant: str, pupil_id: UUID, school_year: str,
+                     school_id: str, grade: int, position: int) -> None:
+    tx.execute(
+        "INSERT INTO pupil_year (tenant, pupil_id, school_year, school_id, grade, position) "
+        "VALUES (:tenant, :pupil_id, :school_year, :school_id, :grade, :position) "
+        "ON CONFLICT (tenant, pupil_id, school_year) DO UPDATE SET "
+        "school_id = excluded.school_id, grade = excluded.grade, position = excluded.position",
+        {"tenant": tenant, "pupil_id": str(pupil_id), "school_year": school_year,
+         "school_id": school_id, "grade": grade, "position": position})
+
+
+def record_fact(tx: Transaction, event_id: UUID, tenant: str, pupil_id: UUID, row: FactRow,
+                position: int) -> None:
+    tx.execute(
+        "INSERT INTO absence_fact (event_id, tenant, pupil_id, kind, from_day, to_day, period, "
+        "periods, position) VALUES (:event_id, :tenant, :pupil_id, :kind, :from_day, "
+        ":to_day, :period, :periods, :position) ON CONFLICT (event_id) DO NOTHING",
+        {"event_id": str(event_id), "tenant": tenant, "pupil_id": str(pupil_id),
+         "position": position, **_columns(row)})
+
+
+def correct_fact(tx: Transaction, corrected: UUID, correction: UUID,
+                 replacement: FactRow | None) -> None:
+    if replacement is None:
+        tx.execute("UPDATE absence_fact SET void = 1, corrected_by = :correction "
+                   "WHERE event_id = :event_id",
+                   {"event_id": str(corrected), "correction": str(correction)})
+    else:
+        tx.execute("UPDATE absence_fact SET kind = :kind, from_day = :from_day, "
+                   "to_day = :to_day, period = :period, periods = :periods, "
+                   "corrected_by = :correction WHERE event_id = :event_id",
+                   {"event_id": str(corrected), "correction": str(correction),
+                    **_columns(replacement)})
+
+
+def _columns(row: FactRow) -> dict[str, Any]:
+    return {"kind": row.kind, "from_day": row.from_day.isoformat(),
+            "to_day": row.to_day.isoformat(), "period": row.period,
+            "periods": json.dumps(row.periods) if row.periods is not None else None}
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    event_id: UUID
+    row: FactRow
+
+
+def facts(tx: Transaction, pupil_id: UUID, tenant: str | None,
+          between: tuple[date, date] | None = None) -> list[StoredFact]:
+    """The pupil's facts that stand (not voided), optionally overlapping ``between``."""
+    window = "" if between is None else " AND to_day >= :first AND from_day <= :last"
+    rows = tx.execute(
+        "SELECT event_id, kind, from_day, to_day, period, periods FROM absence_fact "
+        + FOR_PUPIL + " AND void = 0" + window,
+        {"pupil_id": str(pupil_id), "tenant": tenant,
+         **({} if between is None else {"first": between[0].isoformat(),
+                                        "last": between[1].isoformat()})})
+    return [StoredFact(UUID(e), FactRow(k, date.fromisoformat(f), date.fromisoformat(t), p,
+                                        tuple(json.loads(ps)) if ps is not None else None))
+            for e, k, f, t, p, ps in rows]
+
+
+def tally_of(stored: list[StoredFact], school_year: str | None) -> Tally:
+    """ABS-1…ABS-4, ABS-7: the figures of the pupil's standing facts."""
+    absences, documentation, occurrences = [], [], []
+    for fact in stored:
+        row = fact.row
+        if row.kind in (FactKind.DAY, FactKind.LESSON):
+            scope = AbsenceScope.DAY if row.kind == FactKind.DAY else AbsenceScope.LESSON
+            absences.append(RecordedAbsence(fact.event_id, row.from_day, scope, row.period))
+        elif row.kind in FactKind.DOCUMENTING:
+            documentation.append(Documentation(fact.event_id, row.from_day, row.to_day,
+                                               row.periods))
+        else:
+            kind = (OccurrenceKind.LATE_ARRIVAL if row.kind == FactKind.LATE_ARRIVAL
+                    else OccurrenceKind.LEFT_SCHOOL)
+            occurrences.append(Occurrence(fact.event_id, row.from_day, kind))
+    return count_absence(absences, documentation, occurrences, school_year=school_year)
 
 
 class AbsenceReader:
@@ -136,31 +186,15 @@ class AbsenceReader:
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
 
-    def school_years(self, pupil_id: UUID, tenant: str | None = None) -> list[str] | None:
-        """The school years the pupil is enrolled in; None for a pupil never enrolled."""
+    def years(self, pupil_id: UUID, tenant: str | None = None) -> dict[str, tuple[str, int]]:
+        """School year -> (school, grade) for each year the pupil is enrolled in."""
         with self.db.transaction() as tx:
-            rows = tx.execute(
-                "SELECT school_year FROM absence_pupil " + FOR_PUPIL + " ORDER BY school_year",
-                {"pupil_id": str(pupil_id), "tenant": tenant})
-        return [row[0] for row in rows] or None
+            rows = tx.execute("SELECT school_year, school_id, grade FROM pupil_year "
+                              + FOR_PUPIL + " ORDER BY school_year",
+                              {"pupil_id": str(pupil_id), "tenant": tenant})
+        return {year: (school, int(grade)) for year, school, grade in rows}
 
     def tally(self, pupil_id: UUID, school_year: str | None,
               tenant: str | None = None) -> Tally:
-        params = {"pupil_id": str(pupil_id), "tenant": tenant}
         with self.db.transaction() as tx:
-            absences = tx.execute(
-                "SELECT event_id, day, scope, period FROM absence_recorded " + FOR_PUPIL, params)
-            documents = tx.execute(
-                "SELECT event_id, from_day, to_day, periods FROM absence_documentation "
-                + FOR_PUPIL, params)
-            occurrences = tx.execute(
-                "SELECT event_id, day, kind FROM absence_occurrence " + FOR_PUPIL, params)
-        return count_absence(
-            (RecordedAbsence(UUID(e), date.fromisoformat(d), AbsenceScope(s), p)
-             for e, d, s, p in absences),
-            (Documentation(UUID(e), date.fromisoformat(f), date.fromisoformat(t),
-                           tuple(json.loads(p)) if p is not None else None)
-             for e, f, t, p in documents),
-            (Occurrence(UUID(e), date.fromisoformat(d), OccurrenceKind(k))
-             for e, d, k in occurrences),
-            school_year=school_year)
+            return tally_of(facts(tx, pupil_id, tenant), school_year)

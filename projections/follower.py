@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,7 +45,13 @@ class Projection(Protocol):
 
     def create_tables(self, tx: Transaction) -> None: ...
 
-    def apply(self, tx: Transaction, logged: LoggedEvent) -> None: ...
+    def apply(self, tx: Transaction, logged: LoggedEvent) -> Hashable | None:
+        """Apply one event; answer what it touched (or None), for ``finish``."""
+        ...
+
+    def finish(self, tx: Transaction, touched: Set[Any], end: int) -> None:
+        """After the batch's events, in the same transaction."""
+        ...
 
 
 class ViewSink:
@@ -64,18 +70,71 @@ class ViewSink:
 
     def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
         with self.db.transaction() as tx:
-            for logged in batch:
-                self.projection.apply(tx, logged)
+            touched = {self.projection.apply(tx, logged) for logged in batch} - {None}
+            self.projection.finish(tx, touched, end)
             positions.advance(tx, self.name, start, end)
 
 
-class Follower:
-    def __init__(self, app: Application[Any], sink: Sink, *, batch_size: int = 1000) -> None:
-        self.app = app
-        self.sink = sink
-        self.batch_size = batch_size
+class Worker:
+    """A loop that delivers batches until stopped, under supervision: errors are logged,
+    reported as ``last_error`` and retried with backoff, never silently dropped."""
+
+    name: str
+
+    def __init__(self) -> None:
         self.last_error: str | None = None
         self.stopped = threading.Event()
+
+    def run_once(self) -> int:
+        raise NotImplementedError
+
+    def lag(self) -> int:
+        raise NotImplementedError
+
+    def catch_up(self) -> int:
+        total = 0
+        while count := self.run_once():
+            total += count
+        return total
+
+    def run(self, poll_interval: float = 0.2) -> None:
+        backoff = poll_interval
+        while not self.stopped.is_set():
+            try:
+                delivered = self.run_once()
+            except Exception as error:  # supervised: keep following, report health
+                self.last_error = type(error).__name__
+                log.exception("%s failed; retrying in %.1fs", self.name, backoff)
+                self.stopped.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            self.last_error = None
+            backoff = poll_interval
+            if not delivered:
+                self.stopped.wait(poll_interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def close(self) -> None:
+        """Release what the worker holds (a producer, say)."""
+
+    def start_thread(self, poll_interval: float = 0.2) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(poll_interval,),
+                                  name=f"worker-{self.name}", daemon=True)
+        thread.start()
+        return thread
+
+
+class Follower(Worker):
+    """Follows the application's log into a sink."""
+
+    def __init__(self, app: Application[Any], sink: Sink, *, batch_size: int = 1000) -> None:
+        super().__init__()
+        self.app = app
+        self.sink = sink
+        self.name = sink.name
+        self.batch_size = batch_size
 
     def run_once(self) -> int:
         """Deliver the next batch, if any; answer how many events it held."""
@@ -88,41 +147,14 @@ class Follower:
         self.sink.consume(batch, start, notifications[-1].id)
         return len(batch)
 
-    def catch_up(self) -> int:
-        total = 0
-        while count := self.run_once():
-            total += count
-        return total
-
     def lag(self) -> int:
         head = self.app.recorder.max_notification_id() or 0
         return max(0, head - self.sink.position())
 
-    def run(self, poll_interval: float = 0.2) -> None:
-        """Follow until stopped; errors are logged and retried, never silently dropped."""
-        backoff = poll_interval
-        while not self.stopped.is_set():
-            try:
-                delivered = self.run_once()
-            except Exception as error:  # supervised: keep following, report health
-                self.last_error = type(error).__name__
-                log.exception("follower %s failed; retrying in %.1fs", self.sink.name, backoff)
-                self.stopped.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            self.last_error = None
-            backoff = poll_interval
-            if not delivered:
-                self.stopped.wait(poll_interval)
-
-    def stop(self) -> None:
-        self.stopped.set()
-
-    def start_thread(self, poll_interval: float = 0.2) -> threading.Thread:
-        thread = threading.Thread(target=self.run, args=(poll_interval,),
-                                  name=f"follower-{self.sink.name}", daemon=True)
-        thread.start()
-        return thread
+    def close(self) -> None:
+        close = getattr(self.sink, "close", None)
+        if close is not None:
+            close()
 
 
 def wait_until(condition: Any, timeout: float, interval: float = 0.02) -> bool:

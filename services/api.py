@@ -12,9 +12,8 @@ from flask import Flask, Response, jsonify
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from domain.tally import Count, Figures, Tally
-from projections.follower import Follower, wait_until
-from services import problems
+from projections.follower import Worker, wait_until
+from services import problems, representations
 from services.bootstrap import Service
 from services.contract import SCHOOL_YEAR, BatchSchema, EnvelopeSchema
 from services.ingestion import Outcome, StoreUnavailable
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 READ_YOUR_WRITES_TIMEOUT = 5.0
 
 
-class AbsenceQuerySchema(Schema):
+class PupilQuerySchema(Schema):
     school_year = fields.String(load_default=None, validate=SCHOOL_YEAR)
     tenant = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}$"))
     min_position = fields.Integer(load_default=None, validate=validate.Range(min=0))
@@ -76,25 +75,86 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
 
     pupils = Blueprint("pupils", __name__, url_prefix="/v1", description="Per-pupil reads")
 
-    @pupils.route("/pupils/<uuid:pupil_id>/absence", methods=["GET"])
-    @pupils.arguments(AbsenceQuerySchema, location="query")
-    def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
-        """Days and single lessons, documented / undocumented, per month and half-year."""
-        svc = service()
-        follower = svc.projections[0]
+    def consistent(query: dict[str, Any]) -> Response | None:
+        """Read your writes: wait until the views reached ``min_position``."""
+        views = service().pupil_views
         if query["min_position"] is not None and not wait_until(
-                lambda: follower.sink.position() >= query["min_position"],
+                lambda: views.sink.position() >= query["min_position"],
                 READ_YOUR_WRITES_TIMEOUT):
-            return problems.problem(503, "Service Unavailable", "the absence view has not yet "
+            return problems.problem(503, "Service Unavailable", "the views have not yet "
                                     f"reached position {query['min_position']}",
                                     kind="view-behind", headers={"Retry-After": "1"})
-        position = follower.sink.position()
-        if svc.absence.school_years(pupil_id, query["tenant"]) is None:
+        return None
+
+    def years_of(pupil_id: UUID, query: dict[str, Any]) -> dict[str, tuple[str, int]] | Response:
+        years = service().absence.years(pupil_id, query["tenant"])
+        if not years:
             return problems.problem(404, "Not Found", "no enrolled pupil has this pupil_id",
                                     kind="unknown-pupil")
-        tally = svc.absence.tally(pupil_id, query["school_year"], query["tenant"])
+        return years
+
+    @pupils.route("/pupils/<uuid:pupil_id>/absence", methods=["GET"])
+    @pupils.arguments(PupilQuerySchema, location="query")
+    def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
+        """Days and single lessons, documented / undocumented, per month and half-year."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        years = years_of(pupil_id, query)
+        if isinstance(years, Response):
+            return years
+        tally = service().absence.tally(pupil_id, query["school_year"], query["tenant"])
+        year = query["school_year"] or max(years)
+        grade = years[year][1] if year in years else None
         return jsonify({"pupil_id": str(pupil_id), "school_year": query["school_year"],
-                        "position": position, **_tally(tally)})
+                        "position": service().pupil_views.sink.position(),
+                        **representations.tally(tally),
+                        "conduct_assessment": representations.conduct(tally, grade)})
+
+    @pupils.route("/pupils/<uuid:pupil_id>/diploma", methods=["GET"])
+    @pupils.arguments(PupilQuerySchema, location="query")
+    def get_diploma(query: dict[str, Any], pupil_id: UUID) -> Response:
+        """DIP-1…DIP-7: a school year's diploma figures, or without it the sum of 8–10."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        years = years_of(pupil_id, query)
+        if isinstance(years, Response):
+            return years
+        svc = service()
+        figures = svc.requests.diploma(pupil_id, years, query["tenant"])
+        year = query["school_year"]
+        if year is not None and year not in figures:
+            return problems.problem(404, "Not Found", f"the pupil is not enrolled in {year}",
+                                    kind="unknown-school-year")
+        chosen = figures[year] if year else svc.requests.total(figures)
+        return jsonify({"pupil_id": str(pupil_id), **representations.diploma(
+            chosen, svc.requests.requests(pupil_id, year, query["tenant"])),
+            "years": [representations.diploma(f, []) | {"grade": years[y][1]}
+                      for y, f in figures.items()] if year is None else None})
+
+    @pupils.route("/pupils/<uuid:pupil_id>/concerns", methods=["GET"])
+    @pupils.arguments(PupilQuerySchema, location="query")
+    def get_concerns(query: dict[str, Any], pupil_id: UUID) -> Response:
+        """Every concern raised (CON-*): rule, period, when, and the events behind it."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        years = years_of(pupil_id, query)
+        if isinstance(years, Response):
+            return years
+        raised = service().concerns.concerns(pupil_id, query["tenant"])
+        return jsonify({"pupil_id": str(pupil_id),
+                        "concerns": [representations.concern(c) for c in raised]})
+
+    @pupils.route("/leave-applications/<application_id>", methods=["GET"])
+    @pupils.arguments(PupilQuerySchema, location="query")
+    def get_leave_application(query: dict[str, Any], application_id: str) -> Response:
+        """The application, the service's recommendation with its rules, the decision."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        found = service().requests.leave_application(application_id, query["tenant"])
+        if found is None:
+            return problems.problem(404, "Not Found", "no leave application has this id",
+                                    kind="unknown-application")
+        return jsonify(representations.leave_application(application_id, found))
 
     api.register_blueprint(events)
     api.register_blueprint(pupils)
@@ -127,15 +187,15 @@ def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
 
     check("event_store", lambda: {"head": svc.app.recorder.max_notification_id() or 0})
     check("views", svc.views.ping)
-    for follower in svc.followers:
-        check(f"follower:{follower.sink.name}", _progress(follower))
-    if svc.relay is not None:
-        check("broker", svc.relay.sink.ping)  # type: ignore[attr-defined]
+    for worker in svc.workers:
+        check(f"worker:{worker.name}", _progress(worker))
+    if svc.relays:
+        check("broker", svc.relays[-1].ping)  # type: ignore[attr-defined]
     return checks
 
 
-def _progress(follower: Follower) -> Callable[[], dict[str, Any]]:
-    return lambda: {"lag": follower.lag(), "last_error": follower.last_error}
+def _progress(worker: Worker) -> Callable[[], dict[str, Any]]:
+    return lambda: {"lag": worker.lag(), "last_error": worker.last_error}
 
 
 def _outcomes(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -147,27 +207,3 @@ def _outcomes(outcomes: list[Outcome]) -> dict[str, Any]:
          **({"errors": [{"field": p.field, "code": p.code, "rule": p.rule, "detail": p.detail}
                         for p in o.problems]} if o.problems else {})}
         for o in outcomes]}
-
-
-def _count(count: Count) -> dict[str, int]:
-    return count.as_dict()
-
-
-def _figures(figures: Figures) -> dict[str, Any]:
-    return {"period": figures.period, "days": _count(figures.days),
-            "lessons": _count(figures.lessons), "late_arrivals": figures.late_arrivals,
-            "left_school": figures.left_school,
-            "event_ids": [str(e) for e in figures.event_ids]}
-
-
-def _tally(tally: Tally) -> dict[str, Any]:
-    totals = _figures(tally.totals)
-    del totals["period"]
-    return {**totals,
-            "months": [_figures(m) for m in tally.months],
-            "half_years": [_figures(h) for h in tally.half_years],
-            "absences": [{"date": a.day.isoformat(), "scope": a.scope.value,
-                          "period": a.period, "documented": a.documented,
-                          "recorded_by": [str(e) for e in a.recorded_by],
-                          "documented_by": [str(e) for e in a.documented_by]}
-                         for a in tally.counted]}

@@ -9,9 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.absence import AbsenceProjection, AbsenceReader
+from projections.absence import AbsenceReader
+from projections.concerns import ConcernReader
 from projections.db import PostgresViews, SQLiteViews, ViewDatabase
-from projections.follower import Follower, ViewSink
+from projections.follower import Follower, ViewSink, Worker
+from projections.pupil_views import PupilViews
+from projections.requests import RequestReader
 from services.application import Skolefravaer
 from services.config import Settings
 from services.ingestion import Ingestor
@@ -28,26 +31,32 @@ class Service:
     views: ViewDatabase
     ingestor: Ingestor
     absence: AbsenceReader
+    concerns: ConcernReader
+    requests: RequestReader
     projections: list[Follower]
-    relay: Follower | None = None
+    relays: list[Worker] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
 
     @property
-    def followers(self) -> list[Follower]:
-        return [*self.projections, *([self.relay] if self.relay else [])]
+    def pupil_views(self) -> Follower:
+        return self.projections[0]
+
+    @property
+    def workers(self) -> list[Worker]:
+        return [*self.projections, *self.relays]
 
     def start_workers(self) -> None:
-        """Run projections (and the relay) in this process, as threads."""
-        for follower in self.followers:
-            self.threads.append(follower.start_thread(self.settings.poll_interval))
+        """Run projections (and relays) in this process, as threads."""
+        for worker in self.workers:
+            self.threads.append(worker.start_thread(self.settings.poll_interval))
 
     def close(self) -> None:
-        for follower in self.followers:
-            follower.stop()
+        for worker in self.workers:
+            worker.stop()
         for thread in self.threads:
             thread.join(timeout=5)
-        if self.relay is not None:
-            self.relay.sink.close()  # type: ignore[attr-defined]
+        for relay in self.relays:
+            relay.close()
         self.views.close()
         self.app.close()
 
@@ -76,13 +85,15 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
         app = Skolefravaer(env=settings.eventsourcing_env())
         views: ViewDatabase = (PostgresViews(settings.postgres_conninfo())
                                if settings.uses_postgres else SQLiteViews(settings.sqlite_dbname))
-        absence_follower = Follower(app, ViewSink(views, AbsenceProjection()))
-        relay = None
+        pupil_views = Follower(app, ViewSink(views, PupilViews()))
+        relays: list[Worker] = []
         if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
-            from services.relay import KafkaRelay
+            from services.relay import KafkaRelay, OutboxRelay
 
-            relay = Follower(app, KafkaRelay(views, settings),
-                             batch_size=settings.relay_batch_size)
+            relays = [Follower(app, KafkaRelay(views, settings),
+                               batch_size=settings.relay_batch_size),
+                      OutboxRelay(views, settings, batch_size=settings.relay_batch_size)]
     return Service(settings=settings, app=app, views=views,
                    ingestor=Ingestor(app, **ingestor_options), absence=AbsenceReader(views),
-                   projections=[absence_follower], relay=relay)
+                   concerns=ConcernReader(views), requests=RequestReader(views),
+                   projections=[pupil_views], relays=relays)

@@ -18,14 +18,14 @@ def run_worker(args: argparse.Namespace) -> int:
     settings = Settings.from_environ()
     service = build(settings, with_relay=None if args.relay else False)
     if args.only_relay:
-        if service.relay is None:
+        if not service.relays:
             print("KAFKA_BOOTSTRAP_SERVERS is not set: no relay to run", file=sys.stderr)
             return 2
         service.projections = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        for follower in service.followers:
-            follower.stop()
+        for worker in service.workers:
+            worker.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -42,7 +42,20 @@ def catch_up(args: argparse.Namespace) -> int:
     service = build(Settings.from_environ(), with_relay=False)
     for follower in service.projections:
         count = follower.catch_up()
-        print(f"{follower.sink.name}: {count} events applied, lag {follower.lag()}")
+        print(f"{follower.name}: {count} events applied, lag {follower.lag()}")
+    service.close()
+    return 0
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    """Empty the pupil views and build them again from the whole log."""
+    from projections.pupil_views import PupilViews
+
+    service = build(Settings.from_environ(), with_relay=False)
+    with service.views.transaction() as tx:
+        PupilViews().clear(tx)
+    count = service.pupil_views.catch_up()
+    print(f"pupil-views rebuilt from {count} events")
     service.close()
     return 0
 
@@ -53,10 +66,10 @@ def status(args: argparse.Namespace) -> int:
     service = build(settings, with_relay=None)
     healthy = True
     try:
-        for follower in service.followers:
-            lag = follower.lag()
+        for worker in service.workers:
+            lag = worker.lag()
             healthy &= args.max_lag is None or lag <= args.max_lag
-            print(f"{follower.sink.name}: position {follower.sink.position()}, lag {lag}")
+            print(f"{worker.name}: lag {lag}")
     except Exception as error:  # the health answer is the exit code
         print(f"unhealthy: {type(error).__name__}", file=sys.stderr)
         healthy = False
@@ -77,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only the Kafka relay")
     worker.set_defaults(func=run_worker)
     commands.add_parser("catch-up", help=catch_up.__doc__).set_defaults(func=catch_up)
+    commands.add_parser("rebuild", help=rebuild.__doc__).set_defaults(func=rebuild)
     status_parser = commands.add_parser("status", help=status.__doc__)
     status_parser.add_argument("--max-lag", type=int, default=None)
     status_parser.set_defaults(func=status)

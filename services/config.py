@@ -35,6 +35,8 @@ class Settings:
     kafka_bootstrap_servers: str = ""
     kafka_topic_partitions: int = 3
     events_topic: str = "absence.events.v1"
+    alerts_topic: str = "absence.alerts.v1"
+    status_topic: str = "absence.pupil-status.v1"
     relay_batch_size: int = 500
     run_workers_in_process: bool = True
     poll_interval: float = 0.2
@@ -58,6 +60,8 @@ class Settings:
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
             kafka_topic_partitions=int(env.get("KAFKA_TOPIC_PARTITIONS") or 3),
             events_topic=env.get("SKOLEFRAVAER_EVENTS_TOPIC") or cls.events_topic,
+            alerts_topic=env.get("SKOLEFRAVAER_ALERTS_TOPIC") or cls.alerts_topic,
+            status_topic=env.get("SKOLEFRAVAER_STATUS_TOPIC") or cls.status_topic,
             relay_batch_size=int(env.get("SKOLEFRAVAER_RELAY_BATCH_SIZE") or 500),
             run_workers_in_process=_flag(env.get("SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS"),
                                          module == SQLITE),

@@ -1,91 +1,158 @@
-"""Publishes the stored log to Kafka topic ``absence.events.v1``, in log order.
+"""Publishing to Kafka: the stored log, and the projections' outbox.
 
-The relay reads from its saved position, sends a batch, waits for the broker to
-acknowledge every message, and only then saves the new position. A crash in between
-sends some messages again (at-least-once); consumers dedupe by ``event_id``.
+Both relays send a batch, wait until the broker has acknowledged every message, and only
+then save their new position. A crash in between sends some messages again
+(at-least-once); consumers dedupe by ``event_id`` (events, alerts) or keep the latest per
+key (pupil status).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from projections import positions
+from projections import outbox, positions
 from projections.db import ViewDatabase
-from projections.follower import LoggedEvent
+from projections.follower import LoggedEvent, Worker
 from services.config import Settings
 from services.publication import message, message_key
 
 log = logging.getLogger(__name__)
 
-EVENTS_TOPIC = Settings.events_topic
 HEADER_FIELDS = ("event_id", "type", "type_version", "tenant", "occurred_at", "recorded_at",
                  "position", "sequence")
 
 
-class KafkaRelay:
-    def __init__(self, db: ViewDatabase, settings: Settings) -> None:
-        self.db = db
-        self.settings = settings
-        self.topic = settings.events_topic
-        self.name = f"relay:{self.topic}"
-        self._producer: Any = None
-        with db.transaction() as tx:
-            positions.create(tx)
+class KafkaPublisher:
+    """One producer, created on first use, that creates the topics it publishes to."""
 
-    def _connect(self) -> Any:
+    def __init__(self, settings: Settings, topics: dict[str, bool]) -> None:
+        self.settings = settings
+        self.topics = topics  # name -> compacted
+        self._producer: Any = None
+
+    def producer(self) -> Any:
         if self._producer is None:
             from kafka import KafkaProducer
 
-            self._ensure_topic()
+            self._create_topics()
             self._producer = KafkaProducer(
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
                 acks="all", linger_ms=5, retries=5, max_in_flight_requests_per_connection=1,
                 request_timeout_ms=10_000)
         return self._producer
 
-    def _ensure_topic(self) -> None:
+    def _create_topics(self) -> None:
         from kafka.admin import KafkaAdminClient, NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
         admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
                                  request_timeout_ms=10_000)
         try:
-            admin.create_topics([NewTopic(self.topic,
-                                          num_partitions=self.settings.kafka_topic_partitions,
-                                          replication_factor=1)])
-        except TopicAlreadyExistsError:
-            pass
+            for name, compacted in self.topics.items():
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    admin.create_topics([NewTopic(
+                        name, num_partitions=self.settings.kafka_topic_partitions,
+                        replication_factor=1,
+                        topic_configs={"cleanup.policy": "compact"} if compacted else {})])
         finally:
             admin.close()
 
-    def position(self) -> int:
-        return positions.read(self.db, self.name)
-
-    def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
-        producer = self._connect()
-        futures = []
-        for logged in batch:
-            body = message(logged.event, logged.position)
-            if body is None:
-                continue
-            futures.append(producer.send(
-                self.topic, key=message_key(logged.event).encode(),
-                value=json.dumps(body, separators=(",", ":")).encode(),
-                headers=[(name, str(body[name]).encode()) for name in HEADER_FIELDS]))
+    def publish(self, messages: Sequence[tuple[str, str, bytes, list[tuple[str, bytes]]]]
+                ) -> None:
+        """Send (topic, key, value, headers) and return once the broker acknowledged all."""
+        producer = self.producer()
+        futures = [producer.send(topic, key=key.encode(), value=value, headers=headers)
+                   for topic, key, value, headers in messages]
         producer.flush(timeout=30)
         for future in futures:
             future.get(timeout=30)  # raises if the broker did not acknowledge
-        with self.db.transaction() as tx:
-            positions.advance(tx, self.name, start, end)
 
     def ping(self) -> dict[str, Any]:
-        producer = self._connect()
-        return {"bootstrap_connected": bool(producer.bootstrap_connected())}
+        return {"bootstrap_connected": bool(self.producer().bootstrap_connected())}
 
     def close(self) -> None:
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None
+
+
+class KafkaRelay:
+    """A follower's sink: the stored log to ``absence.events.v1``, keyed by pupil."""
+
+    def __init__(self, db: ViewDatabase, settings: Settings) -> None:
+        self.db = db
+        self.topic = settings.events_topic
+        self.name = f"relay:{self.topic}"
+        self.publisher = KafkaPublisher(settings, {self.topic: False})
+        with db.transaction() as tx:
+            positions.create(tx)
+
+    def position(self) -> int:
+        return positions.read(self.db, self.name)
+
+    def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
+        messages = []
+        for logged in batch:
+            body = message(logged.event, logged.position)
+            if body is not None:
+                messages.append((self.topic, message_key(logged.event),
+                                 json.dumps(body, separators=(",", ":")).encode(),
+                                 [(name, str(body[name]).encode()) for name in HEADER_FIELDS]))
+        self.publisher.publish(messages)
+        with self.db.transaction() as tx:
+            positions.advance(tx, self.name, start, end)
+
+    def ping(self) -> dict[str, Any]:
+        return self.publisher.ping()
+
+    def close(self) -> None:
+        self.publisher.close()
+
+
+class OutboxRelay(Worker):
+    """The projections' outbox (concerns, alerts, pupil status) to its topics."""
+
+    name = "relay:outbox"
+
+    def __init__(self, db: ViewDatabase, settings: Settings, *, batch_size: int = 500,
+                 projection: str = "pupil-views") -> None:
+        super().__init__()
+        self.db = db
+        self.batch_size = batch_size
+        self.projection = projection
+        self.topics = {outbox.ALERTS_TOPIC: settings.alerts_topic,
+                       outbox.STATUS_TOPIC: settings.status_topic}
+        self.publisher = KafkaPublisher(settings, {settings.alerts_topic: False,
+                                                   settings.status_topic: True})
+        with db.transaction() as tx:
+            positions.create(tx)
+            outbox.create(tx)
+
+    def position(self) -> int:
+        return positions.read(self.db, self.name)
+
+    def run_once(self) -> int:
+        start = self.position()
+        rows = outbox.after(self.db, start, self.batch_size)
+        if not rows:
+            return 0
+        self.publisher.publish([
+            (self.topics[topic], key, body.encode(),
+             [("position", str(position).encode()), ("seq", str(seq).encode())])
+            for position, seq, topic, key, body in rows])
+        with self.db.transaction() as tx:
+            positions.advance(tx, self.name, start, rows[-1][0])
+        return len(rows)
+
+    def lag(self) -> int:
+        return max(0, positions.read(self.db, self.projection) - self.position())
+
+    def ping(self) -> dict[str, Any]:
+        return self.publisher.ping()
+
+    def close(self) -> None:
+        self.publisher.close()

@@ -11,10 +11,9 @@ from collections import Counter
 
 import pytest
 
-from projections.follower import wait_until
+from projections.follower import Follower, wait_until
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.relay import EVENTS_TOPIC
 from tests.conftest import ROOT
 from tests.support.events import absent, enrolled, new_pupil, notice, school_days
 from tests.support.kafka import consume_all, gaps_per_pupil
@@ -28,6 +27,12 @@ def accepted_ids(service: Service, batch: list[dict[str, object]]) -> set[str]:
     return {str(o.event_id) for o in outcomes}
 
 
+def events_relay(service: Service) -> Follower:
+    relay = service.relays[0]
+    assert isinstance(relay, Follower)
+    return relay
+
+
 def term_batch(pupils: list[str], days: int) -> list[dict[str, object]]:
     events = [enrolled(p) for p in pupils]
     events += [absent(p, day) for p in pupils for day in school_days(3 * days)]
@@ -36,9 +41,11 @@ def term_batch(pupils: list[str], days: int) -> list[dict[str, object]]:
 
 @pytest.fixture
 def relay_environ(pg_environ: dict[str, str], kafka_bootstrap: str) -> dict[str, str]:
-    topic_suffix = pg_environ["POSTGRES_SCHEMA"]
+    suffix = pg_environ["POSTGRES_SCHEMA"]  # topics of their own for each test
     return {**pg_environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "SKOLEFRAVAER_EVENTS_TOPIC": f"{EVENTS_TOPIC}.{topic_suffix}"}
+            "SKOLEFRAVAER_EVENTS_TOPIC": f"{Settings.events_topic}.{suffix}",
+            "SKOLEFRAVAER_ALERTS_TOPIC": f"{Settings.alerts_topic}.{suffix}",
+            "SKOLEFRAVAER_STATUS_TOPIC": f"{Settings.status_topic}.{suffix}"}
 
 
 def test_a_consumer_group_reads_every_stored_event_with_no_gap_per_pupil(
@@ -48,9 +55,9 @@ def test_a_consumer_group_reads_every_stored_event_with_no_gap_per_pupil(
     expected = accepted_ids(service, term_batch(pupils, 10))
     expected |= accepted_ids(service, [notice(pupils[0], "2026-09-01", "2026-09-03")])
 
-    assert service.relay is not None
-    service.relay.catch_up()
-    messages = consume_all(kafka_bootstrap, service.relay.sink.topic, expected)  # type: ignore[attr-defined]
+    relay = events_relay(service)
+    relay.catch_up()
+    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
     service.close()
 
     assert {m["event_id"] for m in messages} == expected
@@ -76,9 +83,9 @@ def test_topics_carry_no_names_national_ids_or_causes_of_absence(
                               "chronic_illness_or_disability": True}),
         absent(pupil, "2026-09-01"), sick])
 
-    assert service.relay is not None
-    service.relay.catch_up()
-    messages = consume_all(kafka_bootstrap, service.relay.sink.topic, expected)  # type: ignore[attr-defined]
+    relay = events_relay(service)
+    relay.catch_up()
+    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
     service.close()
 
     raw = b"".join(m["_raw"] for m in messages).decode()
@@ -100,8 +107,7 @@ def test_a_relay_killed_mid_way_and_restarted_leaves_no_gap(
     service = build(Settings.from_environ(relay_environ), with_relay=True)
     pupils = [new_pupil() for _ in range(8)]
     expected = accepted_ids(service, term_batch(pupils, 20))
-    assert service.relay is not None
-    relay = service.relay
+    relay = events_relay(service)
     head = service.app.recorder.max_notification_id()
     assert head is not None
 
@@ -134,8 +140,7 @@ def test_a_crash_after_the_broker_acknowledged_resends_rather_than_loses(
     service = build(Settings.from_environ(relay_environ))
     pupils = [new_pupil() for _ in range(3)]
     expected = accepted_ids(service, term_batch(pupils, 5))
-    assert service.relay is not None
-    relay = service.relay
+    relay = events_relay(service)
     relay.batch_size = 10
 
     from services import relay as relay_module

@@ -1,0 +1,20 @@
+"""Domain values in view rows, as JSON text, with the same transcodings as the event store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder
+
+from services.transcoding import register_domain_transcodings
+
+_transcoder = JSONTranscoder()
+register_domain_transcodings(_transcoder)
+
+
+def dumps(value: Any) -> str:
+    return _transcoder.encode(value).decode()
+
+
+def loads(text: str) -> Any:
+    return _transcoder.decode(text.encode())

@@ -1,0 +1,121 @@
+"""The read models of each pupil — absence facts and tallies, concerns, leave
+applications, diploma requests — built by one projection in one transaction per batch.
+
+They are one projection because concerns are counted from the facts: evaluated in the
+same transaction, in log order, they see exactly the facts that came before them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from uuid import UUID
+
+from domain.calendar import SchoolCalendar
+from domain.municipality import Municipality
+from domain.pupil import Pupil
+from domain.school_year import school_year_of
+from projections import absence, concerns, outbox, requests
+from projections.db import Transaction
+from projections.follower import LoggedEvent
+
+FACT_EVENTS = {
+    Pupil.AbsenceRecorded: "absence",
+    Pupil.LateArrivalRecorded: "late_arrival",
+    Pupil.LeftSchoolRecorded: "left_school",
+    Pupil.AbsenceNoticeReceived: "notice",
+    Pupil.MedicalCertificateReceived: "certificate",
+}
+TRIGGERS = (absence.FactKind.DAY, absence.FactKind.LESSON, absence.FactKind.LATE_ARRIVAL,
+            absence.FactKind.LEFT_SCHOOL)
+
+
+class PupilViews:
+    name = "pupil-views"
+
+    TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar", "rule_set_change",
+              "leave_application", "diploma_request", "outbox")
+
+    def create_tables(self, tx: Transaction) -> None:
+        for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES):
+            tx.execute(statement)
+        outbox.create(tx)
+
+    def clear(self, tx: Transaction) -> None:
+        """Empty every table and the position, for a rebuild from the start of the log.
+
+        The outbox is emptied too: a rebuild publishes its alerts and statuses again,
+        which consumers dedupe (alerts) or overwrite (the compacted status topic)."""
+        for table in self.TABLES:
+            tx.execute(f"DELETE FROM {table}")
+        tx.execute("DELETE FROM projection_position WHERE name IN (:name, :relay)",
+                   {"name": self.name, "relay": "relay:outbox"})
+
+    def apply(self, tx: Transaction, logged: LoggedEvent) -> tuple[str, UUID] | None:
+        """Apply one event; answer the (tenant, pupil) whose status it may have changed."""
+        event, position = logged.event, logged.position
+        if isinstance(event, SchoolCalendar.Published | SchoolCalendar.Republished):
+            concerns.record_calendar(tx, event.envelope.tenant, event.calendar)
+            return None
+        if isinstance(event, Municipality.RuleSetAdopted):
+            concerns.record_rule_set_change(tx, event.envelope.tenant, event.change, position)
+            return None
+        if not isinstance(event, Pupil.Event):
+            return None
+        tenant, pupil_id = event.envelope.tenant, event.pupil_id
+        if isinstance(event, Pupil.Enrolled | Pupil.EnrolmentRecorded):
+            e = event.enrolment
+            absence.record_enrolment(tx, tenant, pupil_id, e.school_year, e.school_id, e.grade,
+                                     position)
+        elif type(event) in FACT_EVENTS:
+            fact = getattr(event, FACT_EVENTS[type(event)])
+            row = absence.fact_row(fact)
+            absence.record_fact(tx, event.envelope.event_id, tenant, pupil_id, row, position)
+            self._concerns(tx, event, row, position)
+        elif isinstance(event, Pupil.RecordCorrected):
+            replacement = absence.fact_row(event.replacement) if event.replacement else None
+            absence.correct_fact(tx, event.corrects_event_id, event.envelope.event_id,
+                                 replacement)
+            if replacement is not None:
+                self._concerns(tx, event, replacement, position)
+        elif isinstance(event, Pupil.LeaveApplied):
+            requests.record_application(tx, tenant, pupil_id, event.application,
+                                        event.recommendation,
+                                        event.envelope.occurred_at.isoformat(), position)
+        elif isinstance(event, Pupil.LeaveDecided):
+            requests.record_leave_decision(tx, tenant, event.envelope.event_id,
+                                           event.application_id, event.decision, position)
+        elif isinstance(event, Pupil.DiplomaExclusionRequested):
+            requests.record_request(tx, tenant, pupil_id, requests.EXCLUSION, event.request,
+                                    event.decision, position)
+        elif isinstance(event, Pupil.CauseAttachmentRequested):
+            requests.record_request(tx, tenant, pupil_id, requests.CAUSE_ATTACHMENT,
+                                    event.request, event.decision, position)
+        return tenant, pupil_id
+
+    def _concerns(self, tx: Transaction, event: Pupil.Event, row: absence.FactRow,
+                  position: int) -> None:
+        if row.kind in TRIGGERS:
+            concerns.raise_concerns(tx, tenant=event.envelope.tenant, pupil_id=event.pupil_id,
+                                    day=row.from_day, raised_at=event.envelope.recorded_at,
+                                    position=position)
+
+    def finish(self, tx: Transaction, touched: Set[tuple[str, UUID]], end: int) -> None:
+        """The latest status of each pupil the batch touched, for the compacted topic."""
+        for tenant, pupil_id in sorted(touched, key=str):
+            stored = absence.facts(tx, pupil_id, tenant)
+            years = tx.execute("SELECT school_year FROM pupil_year WHERE tenant = :tenant "
+                               "AND pupil_id = :pupil_id ORDER BY school_year DESC",
+                               {"tenant": tenant, "pupil_id": str(pupil_id)})
+            latest = max((school_year_of(f.row.from_day) for f in stored),
+                         default=years[0][0] if years else None)
+            tally = absence.tally_of(stored, latest)
+            raised = tx.execute("SELECT rule, period FROM concern WHERE tenant = :tenant AND "
+                                "pupil_id = :pupil_id ORDER BY position",
+                                {"tenant": tenant, "pupil_id": str(pupil_id)})
+            outbox.put(tx, end, outbox.STATUS_TOPIC, str(pupil_id), {
+                "tenant": tenant, "pupil_id": str(pupil_id), "school_year": latest,
+                "position": end, "days": tally.totals.days.as_dict(),
+                "lessons": tally.totals.lessons.as_dict(),
+                "late_arrivals": tally.totals.late_arrivals,
+                "left_school": tally.totals.left_school,
+                "concerns": [{"rule": r, "period": p} for r, p in raised]})

@@ -1,0 +1,139 @@
+"""Leave applications and diploma requests, with the decisions stored in their events."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.diploma import (
+    DiplomaFigures,
+    DiplomaRequest,
+    Exclusion,
+    RequestDecision,
+    diploma_total,
+    diploma_year,
+)
+from domain.leave import Decision, LeaveApplication, LeaveDecision, Recommendation
+from domain.records import AbsenceScope
+from projections import codec
+from projections.absence import FOR_PUPIL, FactKind, FactRow, facts, record_fact, tally_of
+from projections.db import Transaction, ViewDatabase
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS leave_application (
+        tenant TEXT NOT NULL,
+        application_id TEXT NOT NULL,
+        pupil_id TEXT NOT NULL,
+        application TEXT NOT NULL,
+        recommendation TEXT NOT NULL,
+        decision TEXT,
+        applied_at TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        PRIMARY KEY (tenant, application_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS diploma_request (
+        tenant TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        pupil_id TEXT NOT NULL,
+        school_year TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        request TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        PRIMARY KEY (tenant, request_id)
+    )""",
+)
+
+EXCLUSION = "exclusion"
+CAUSE_ATTACHMENT = "cause_attachment"
+
+
+def record_application(tx: Transaction, tenant: str, pupil_id: UUID,
+                       application: LeaveApplication, recommendation: Recommendation,
+                       applied_at: str, position: int) -> None:
+    tx.execute(
+        "INSERT INTO leave_application (tenant, application_id, pupil_id, application, "
+        "recommendation, applied_at, position) VALUES (:tenant, :id, :pupil_id, "
+        ":application, :recommendation, :applied_at, :position) ON CONFLICT DO NOTHING",
+        {"tenant": tenant, "id": application.application_id, "pupil_id": str(pupil_id),
+         "application": codec.dumps(application), "applied_at": applied_at,
+         "recommendation": codec.dumps(recommendation), "position": position})
+
+
+def record_leave_decision(tx: Transaction, tenant: str, event_id: UUID, application_id: str,
+                          decision: LeaveDecision, position: int) -> None:
+    tx.execute("UPDATE leave_application SET decision = :decision WHERE tenant = :tenant "
+               "AND application_id = :id",
+               {"tenant": tenant, "id": application_id, "decision": codec.dumps(decision)})
+    if decision.decision is Decision.GRANTED:  # LEAVE-9: granted leave documents absence
+        [(pupil_id, application)] = tx.execute(
+            "SELECT pupil_id, application FROM leave_application WHERE tenant = :tenant "
+            "AND application_id = :id", {"tenant": tenant, "id": application_id})
+        leave: LeaveApplication = codec.loads(application)
+        record_fact(tx, event_id, tenant, UUID(pupil_id),
+                    FactRow(FactKind.LEAVE, leave.from_date, leave.to_date), position)
+
+
+def record_request(tx: Transaction, tenant: str, pupil_id: UUID, kind: str,
+                   request: DiplomaRequest, decision: RequestDecision, position: int) -> None:
+    tx.execute(
+        "INSERT INTO diploma_request (tenant, request_id, pupil_id, school_year, kind, "
+        "request, decision, position) VALUES (:tenant, :id, :pupil_id, :year, :kind, "
+        ":request, :decision, :position) ON CONFLICT DO NOTHING",
+        {"tenant": tenant, "id": request.request_id, "pupil_id": str(pupil_id),
+         "year": request.school_year, "kind": kind, "request": codec.dumps(request),
+         "decision": codec.dumps(decision), "position": position})
+
+
+class RequestReader:
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+
+    def leave_application(self, application_id: str, tenant: str | None = None
+                          ) -> dict[str, Any] | None:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT pupil_id, application, recommendation, decision, applied_at, tenant "
+                "FROM leave_application WHERE application_id = :id "
+                "AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)",
+                {"id": application_id, "tenant": tenant})
+        if not rows:
+            return None
+        pupil_id, application, recommendation, decision, applied_at, row_tenant = rows[0]
+        return {"pupil_id": pupil_id, "tenant": row_tenant,
+                "application": codec.loads(application),
+                "recommendation": codec.loads(recommendation),
+                "decision": codec.loads(decision) if decision else None,
+                "applied_at": applied_at}
+
+    def requests(self, pupil_id: UUID, school_year: str | None, tenant: str | None = None
+                 ) -> list[tuple[str, DiplomaRequest, RequestDecision]]:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT kind, request, decision FROM diploma_request " + FOR_PUPIL
+                + " AND (CAST(:year AS TEXT) IS NULL OR school_year = :year) ORDER BY position",
+                {"pupil_id": str(pupil_id), "tenant": tenant, "year": school_year})
+        return [(kind, codec.loads(r), codec.loads(d)) for kind, r, d in rows]
+
+    def diploma(self, pupil_id: UUID, years: dict[str, tuple[str, int]],
+                tenant: str | None = None) -> dict[str, DiplomaFigures]:
+        """DIP-1, DIP-7: the figures of each enrolled school year."""
+        with self.db.transaction() as tx:
+            standing = facts(tx, pupil_id, tenant)
+        approved: dict[str, list[Exclusion]] = {}
+        for kind, request, decision in self.requests(pupil_id, None, tenant):
+            if kind == EXCLUSION and request.basis is not None:
+                approved.setdefault(request.school_year, []).extend(
+                    Exclusion(o.date, request.basis, o.rule)
+                    for o in decision.dates if o.approved)
+        figures = {}
+        for year, (_, grade) in years.items():
+            tally = tally_of(standing, year)
+            absent = {c.day for c in tally.counted if c.scope is AbsenceScope.DAY}
+            figures[year] = diploma_year(year, grade, absent, tally.totals.lessons.total,
+                                         approved.get(year, []))
+        return figures
+
+    @staticmethod
+    def total(figures: dict[str, DiplomaFigures]) -> DiplomaFigures:
+        return diploma_total(list(figures.values()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 from domain.calendar import Calendar
@@ -11,6 +11,15 @@ from domain.calendar import Calendar
 class SchoolDays:
     def __init__(self, calendar: Calendar | None) -> None:
         self._days = frozenset(calendar.school_days) if calendar is not None else None
+
+    @classmethod
+    def of(cls, calendars: Iterable[Calendar | None]) -> SchoolDays:
+        """Several school years' calendars as one; weekdays unless every year has one."""
+        found = list(calendars)
+        merged = cls(None)
+        if found and all(c is not None for c in found):
+            merged._days = frozenset(d for c in found if c for d in c.school_days)
+        return merged
 
     def __contains__(self, day: object) -> bool:
         if not isinstance(day, date):

@@ -15,7 +15,7 @@ one day; a lesson on a day the pupil was absent all day is part of that day.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -51,12 +51,17 @@ class Occurrence:
 
 @dataclass(frozen=True)
 class Documentation:
-    """Something that documents absence over a span of days (a guardian's notice)."""
+    """Something that documents absence over a span of days: a guardian's notice, a
+    doctor's note (ABS-3) or granted leave (LEAVE-9).
+
+    ``notice_received_on`` is set for a guardian's notice only: ABS-5 gives it a deadline.
+    """
 
     event_id: UUID
     from_date: date
     to_date: date
     periods: tuple[int, ...] | None = None
+    notice_received_on: date | None = None
 
     def covers(self, absence: RecordedAbsence) -> bool:
         if not self.from_date <= absence.day <= self.to_date:
@@ -101,6 +106,7 @@ class CountedAbsence:
     period: int | None
     recorded_by: tuple[UUID, ...]
     documented_by: tuple[UUID, ...]
+    late_notice: bool = False
 
     @property
     def documented(self) -> bool:
@@ -118,8 +124,14 @@ class Tally:
 def count_absence(absences: Iterable[RecordedAbsence],
                   documentation: Iterable[Documentation],
                   occurrences: Iterable[Occurrence] = (),
-                  school_year: str | None = None) -> Tally:
-    """The tally of ``absences`` (optionally only those in ``school_year``)."""
+                  school_year: str | None = None,
+                  notice_deadline: Callable[[date], date] | None = None) -> Tally:
+    """The tally of ``absences`` (optionally only those in ``school_year``).
+
+    ABS-5: with ``notice_deadline`` (absent day -> the first school day after it), an
+    absence documented only by guardians' notices received after that day is marked
+    ``late_notice``; it still counts as documented (ABS-4).
+    """
     docs = list(documentation)
     chosen = [o for o in occurrences
               if school_year is None or school_year_of(o.day) == school_year]
@@ -134,10 +146,14 @@ def count_absence(absences: Iterable[RecordedAbsence],
         if period is not None and day in whole_days:
             continue
         first = records[0]
+        covering = [d for d in docs if d.covers(first)]
         counted.append(CountedAbsence(
             day=day, scope=first.scope, period=period,
             recorded_by=tuple(r.event_id for r in records),
-            documented_by=tuple(d.event_id for d in docs if d.covers(first)),
+            documented_by=tuple(d.event_id for d in covering),
+            late_notice=bool(covering) and notice_deadline is not None and all(
+                d.notice_received_on is not None
+                and d.notice_received_on > notice_deadline(day) for d in covering),
         ))
 
     totals = Figures(period=school_year)

@@ -22,6 +22,7 @@ from domain.records import (
     LeftSchool,
     MedicalCertificate,
 )
+from domain.school_days import SchoolDays
 from domain.tally import (
     Documentation,
     Occurrence,
@@ -30,6 +31,7 @@ from domain.tally import (
     Tally,
     count_absence,
 )
+from projections import codec
 from projections.db import Transaction, ViewDatabase
 
 TABLES = (
@@ -51,6 +53,7 @@ TABLES = (
         to_day TEXT NOT NULL,
         period INTEGER,
         periods TEXT,
+        received_on TEXT,
         void INTEGER NOT NULL DEFAULT 0,
         corrected_by TEXT,
         position BIGINT NOT NULL
@@ -82,9 +85,10 @@ class FactRow:
     to_day: date
     period: int | None = None
     periods: tuple[int, ...] | None = None
+    received_on: date | None = None  # guardians' notices: ABS-5
 
 
-def fact_row(fact: Any) -> FactRow:
+def fact_row(fact: Any, received_on: date | None = None) -> FactRow:
     """The row of a correctable fact (or of its replacement)."""
     if isinstance(fact, Absence):
         lesson = fact.scope is AbsenceScope.LESSON
@@ -95,7 +99,8 @@ def fact_row(fact: Any) -> FactRow:
     if isinstance(fact, LeftSchool):
         return FactRow(FactKind.LEFT_SCHOOL, fact.date, fact.date)
     if isinstance(fact, AbsenceNotice):
-        return FactRow(FactKind.NOTICE, fact.from_date, fact.to_date, periods=fact.lessons)
+        return FactRow(FactKind.NOTICE, fact.from_date, fact.to_date, periods=fact.lessons,
+                       received_on=received_on)
     assert isinstance(fact, MedicalCertificate)
     return FactRow(FactKind.CERTIFICATE, fact.from_date, fact.to_date)
 
@@ -115,8 +120,9 @@ def record_fact(tx: Transaction, event_id: UUID, tenant: str, pupil_id: UUID, ro
                 position: int) -> None:
     tx.execute(
         "INSERT INTO absence_fact (event_id, tenant, pupil_id, kind, from_day, to_day, period, "
-        "periods, position) VALUES (:event_id, :tenant, :pupil_id, :kind, :from_day, "
-        ":to_day, :period, :periods, :position) ON CONFLICT (event_id) DO NOTHING",
+        "periods, received_on, position) VALUES (:event_id, :tenant, :pupil_id, :kind, "
+        ":from_day, :to_day, :period, :periods, :received_on, :position) "
+        "ON CONFLICT (event_id) DO NOTHING",
         {"event_id": str(event_id), "tenant": tenant, "pupil_id": str(pupil_id),
          "position": position, **_columns(row)})
 
@@ -130,6 +136,7 @@ def correct_fact(tx: Transaction, corrected: UUID, correction: UUID,
     else:
         tx.execute("UPDATE absence_fact SET kind = :kind, from_day = :from_day, "
                    "to_day = :to_day, period = :period, periods = :periods, "
+                   "received_on = COALESCE(:received_on, received_on), "
                    "corrected_by = :correction WHERE event_id = :event_id",
                    {"event_id": str(corrected), "correction": str(correction),
                     **_columns(replacement)})
@@ -138,7 +145,8 @@ def correct_fact(tx: Transaction, corrected: UUID, correction: UUID,
 def _columns(row: FactRow) -> dict[str, Any]:
     return {"kind": row.kind, "from_day": row.from_day.isoformat(),
             "to_day": row.to_day.isoformat(), "period": row.period,
-            "periods": json.dumps(row.periods) if row.periods is not None else None}
+            "periods": json.dumps(row.periods) if row.periods is not None else None,
+            "received_on": row.received_on.isoformat() if row.received_on else None}
 
 
 @dataclass(frozen=True)
@@ -152,18 +160,20 @@ def facts(tx: Transaction, pupil_id: UUID, tenant: str | None,
     """The pupil's facts that stand (not voided), optionally overlapping ``between``."""
     window = "" if between is None else " AND to_day >= :first AND from_day <= :last"
     rows = tx.execute(
-        "SELECT event_id, kind, from_day, to_day, period, periods FROM absence_fact "
-        + FOR_PUPIL + " AND void = 0" + window,
+        "SELECT event_id, kind, from_day, to_day, period, periods, received_on "
+        "FROM absence_fact " + FOR_PUPIL + " AND void = 0" + window,
         {"pupil_id": str(pupil_id), "tenant": tenant,
          **({} if between is None else {"first": between[0].isoformat(),
                                         "last": between[1].isoformat()})})
     return [StoredFact(UUID(e), FactRow(k, date.fromisoformat(f), date.fromisoformat(t), p,
-                                        tuple(json.loads(ps)) if ps is not None else None))
-            for e, k, f, t, p, ps in rows]
+                                        tuple(json.loads(ps)) if ps is not None else None,
+                                        date.fromisoformat(r) if r else None))
+            for e, k, f, t, p, ps, r in rows]
 
 
-def tally_of(stored: list[StoredFact], school_year: str | None) -> Tally:
-    """ABS-1…ABS-4, ABS-7: the figures of the pupil's standing facts."""
+def tally_of(stored: list[StoredFact], school_year: str | None,
+             school_days: SchoolDays | None = None) -> Tally:
+    """ABS-1…ABS-5, ABS-7: the figures of the pupil's standing facts."""
     absences, documentation, occurrences = [], [], []
     for fact in stored:
         row = fact.row
@@ -172,12 +182,13 @@ def tally_of(stored: list[StoredFact], school_year: str | None) -> Tally:
             absences.append(RecordedAbsence(fact.event_id, row.from_day, scope, row.period))
         elif row.kind in FactKind.DOCUMENTING:
             documentation.append(Documentation(fact.event_id, row.from_day, row.to_day,
-                                               row.periods))
+                                               row.periods, row.received_on))
         else:
             kind = (OccurrenceKind.LATE_ARRIVAL if row.kind == FactKind.LATE_ARRIVAL
                     else OccurrenceKind.LEFT_SCHOOL)
             occurrences.append(Occurrence(fact.event_id, row.from_day, kind))
-    return count_absence(absences, documentation, occurrences, school_year=school_year)
+    return count_absence(absences, documentation, occurrences, school_year=school_year,
+                         notice_deadline=school_days.next_after if school_days else None)
 
 
 class AbsenceReader:
@@ -197,4 +208,17 @@ class AbsenceReader:
     def tally(self, pupil_id: UUID, school_year: str | None,
               tenant: str | None = None) -> Tally:
         with self.db.transaction() as tx:
-            return tally_of(facts(tx, pupil_id, tenant), school_year)
+            return tally_of(facts(tx, pupil_id, tenant), school_year,
+                            calendars(tx, pupil_id, tenant, school_year))
+
+
+def calendars(tx: Transaction, pupil_id: UUID, tenant: str | None,
+              school_year: str | None) -> SchoolDays:
+    """The school days of the pupil's schools in ``school_year`` (or in every year)."""
+    rows = tx.execute(
+        "SELECT p.school_year, c.calendar FROM pupil_year p LEFT JOIN school_calendar c "
+        "ON c.tenant = p.tenant AND c.school_id = p.school_id AND c.school_year = p.school_year "
+        "WHERE p.pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR p.tenant = :tenant) "
+        "AND (CAST(:year AS TEXT) IS NULL OR p.school_year = :year)",
+        {"pupil_id": str(pupil_id), "tenant": tenant, "year": school_year})
+    return SchoolDays.of(codec.loads(c) if c else None for _, c in rows)

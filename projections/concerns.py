@@ -17,11 +17,10 @@ from domain.calendar import Calendar
 from domain.concerns import Fact, FactKind, Reached, evaluate, is_rolling
 from domain.records import AbsenceScope
 from domain.rule_sets import RuleBook
-from domain.school_days import SchoolDays
 from domain.school_year import school_year_bounds, school_year_of
 from domain.tally import Documentation, RecordedAbsence
 from projections import codec, outbox
-from projections.absence import FOR_PUPIL, facts
+from projections.absence import FOR_PUPIL, calendars, facts
 from projections.absence import FactKind as RowKind
 from projections.db import Transaction, ViewDatabase
 
@@ -74,20 +73,11 @@ def rule_book(tx: Transaction, tenant: str) -> RuleBook:
     return RuleBook(tuple(codec.loads(change) for (change,) in rows))
 
 
-def school_days(tx: Transaction, tenant: str, pupil_id: UUID, day: date) -> SchoolDays:
-    rows = tx.execute(
-        "SELECT c.calendar FROM school_calendar c JOIN pupil_year p ON p.tenant = c.tenant "
-        "AND p.school_id = c.school_id AND p.school_year = c.school_year "
-        "WHERE p.tenant = :tenant AND p.pupil_id = :pupil_id AND p.school_year = :year",
-        {"tenant": tenant, "pupil_id": str(pupil_id), "year": school_year_of(day)})
-    return SchoolDays(codec.loads(rows[0][0]) if rows else None)
-
-
 def raise_concerns(tx: Transaction, *, tenant: str, pupil_id: UUID, day: date,
                    raised_at: datetime, position: int) -> list[Reached]:
     """Evaluate every rule in force on ``day`` for the window around it; store what is new."""
     rules = rule_book(tx, tenant).on(day)
-    days = school_days(tx, tenant, pupil_id, day)
+    days = calendars(tx, pupil_id, tenant, school_year_of(day))
     first, last = school_year_bounds(school_year_of(day))
     known = _concern_facts(facts(tx, pupil_id, tenant, (first - timedelta(days=200), last)))
     raised = []

@@ -68,10 +68,11 @@ class PupilViews:
                                      position)
         elif type(event) in FACT_EVENTS:
             fact = getattr(event, FACT_EVENTS[type(event)])
-            row = absence.fact_row(fact)
+            row = absence.fact_row(fact, event.envelope.occurred_at.date())
             absence.record_fact(tx, event.envelope.event_id, tenant, pupil_id, row, position)
             self._concerns(tx, event, row, position)
         elif isinstance(event, Pupil.RecordCorrected):
+            # A corrected notice keeps the day it was first received (ABS-5).
             replacement = absence.fact_row(event.replacement) if event.replacement else None
             absence.correct_fact(tx, event.corrects_event_id, event.envelope.event_id,
                                  replacement)

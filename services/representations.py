@@ -24,6 +24,7 @@ def tally(t: Tally) -> dict[str, Any]:
             "half_years": [figures(h) for h in t.half_years],
             "absences": [{"date": a.day.isoformat(), "scope": a.scope.value,
                           "period": a.period, "documented": a.documented,
+                          "late_notice": a.late_notice,
                           "recorded_by": [str(e) for e in a.recorded_by],
                           "documented_by": [str(e) for e in a.documented_by]}
                          for a in t.counted]}

@@ -15,7 +15,7 @@ from projections.follower import Follower, wait_until
 from services.bootstrap import Service, build
 from services.config import Settings
 from tests.conftest import ROOT
-from tests.support.events import absent, enrolled, new_pupil, notice, school_days
+from tests.support.events import absent, enrolled, envelope, new_pupil, notice, school_days
 from tests.support.kafka import consume_all, gaps_per_pupil
 
 pytestmark = pytest.mark.kafka
@@ -168,3 +168,29 @@ def test_a_crash_after_the_broker_acknowledged_resends_rather_than_loses(
         m["event_id"] for m in messages if m["position"] in resent_batch}
     assert max(counts.values()) == 2
     assert gaps_per_pupil(messages) == {}
+
+
+@pytest.mark.rule("CON-1", "CON-5")
+def test_concerns_and_pupil_status_reach_their_topics(relay_environ: dict[str, str],
+                                                      kafka_bootstrap: str) -> None:
+    service = build(Settings.from_environ(relay_environ))
+    pupil = new_pupil()
+    left = envelope("LeftSchoolRecorded", {"pupil_id": pupil, "date": "2026-09-09",
+                                           "time": "10:15"})
+    accepted_ids(service, [enrolled(pupil), *(absent(pupil, d) for d in school_days(3)), left])
+    service.pupil_views.catch_up()
+    outbox_relay = service.relays[1]
+    outbox_relay.catch_up()
+
+    alerts = consume_all(kafka_bootstrap, service.settings.alerts_topic, set(),
+                         timeout=8, until=lambda ms: len(ms) >= 2)
+    statuses = consume_all(kafka_bootstrap, service.settings.status_topic, set(),
+                           timeout=8, until=lambda ms: len(ms) >= 1)
+    service.close()
+
+    assert sorted((a["rule"], a["period"]) for a in alerts) == [
+        ("CON-1", "2026-09"), ("CON-5", "2026-09-09")]
+    assert all(a["_key"] == pupil for a in alerts + statuses)
+    latest = statuses[-1]
+    assert latest["days"] == {"documented": 0, "undocumented": 3, "total": 3}
+    assert {c["rule"] for c in latest["concerns"]} == {"CON-1", "CON-5"}

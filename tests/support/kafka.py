@@ -6,14 +6,17 @@ import json
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from kafka import KafkaConsumer
 
 
-def consume_all(bootstrap: str, topic: str, expected_ids: set[str],
-                timeout: float = 60.0) -> list[dict[str, Any]]:
-    """Every message until each expected event id has been seen (duplicates kept)."""
+def consume_all(bootstrap: str, topic: str, expected_ids: set[str], timeout: float = 60.0,
+                until: Callable[[list[dict[str, Any]]], bool] | None = None
+                ) -> list[dict[str, Any]]:
+    """Every message until each expected event id has been seen, or ``until`` holds
+    (duplicates kept)."""
     consumer = KafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4()}",
         auto_offset_reset="earliest", enable_auto_commit=True,
@@ -23,7 +26,10 @@ def consume_all(bootstrap: str, topic: str, expected_ids: set[str],
     seen: set[str] = set()
     deadline = time.monotonic() + timeout
     try:
-        while not expected_ids <= seen and time.monotonic() < deadline:
+        def done() -> bool:
+            return until(messages) if until is not None else expected_ids <= seen
+
+        while not done() and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
                     body = json.loads(record.value)
@@ -31,7 +37,7 @@ def consume_all(bootstrap: str, topic: str, expected_ids: set[str],
                     body["_headers"] = {k: v.decode() for k, v in record.headers}
                     body["_raw"] = record.value
                     messages.append(body)
-                    seen.add(body["event_id"])
+                    seen.add(body.get("event_id", ""))
     finally:
         consumer.close()
     return messages

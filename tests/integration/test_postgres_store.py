@@ -229,3 +229,35 @@ def test_with_a_cipher_key_stored_events_hold_no_readable_personal_data(
         assert not any(secret in state for state in states)
     assert service.absence.tally(UUID(pupil), None).totals.days.documented == 1
     service.close()
+
+
+def test_a_pupil_with_hundreds_of_events_loads_from_its_snapshot(
+        pg_environ: dict[str, str]) -> None:
+    from datetime import UTC, datetime
+
+    from tests.support.events import applied_for_leave, corrected, decided_leave
+
+    clock = {"clock": lambda: datetime(2027, 7, 1, tzinfo=UTC)}
+    first = build(Settings.from_environ(pg_environ), **clock)
+    pupil = new_pupil()
+    days = school_days(150)
+    absences = [absent(pupil, day) for day in days[:120]]
+    first.ingestor.ingest([enrolled(pupil), *absences[:60],
+                           applied_for_leave(pupil, "p-1", days[130], days[131]),
+                           decided_leave("p-1", "granted"),
+                           corrected(absences[0]["event_id"], "feil dag"), *absences[60:]])
+    first.close()
+
+    second = build(Settings.from_environ(pg_environ), **clock)  # a cold cache
+    from uuid import UUID
+
+    from domain.pupil import pupil_aggregate_id
+    loaded = second.app.repository.get(pupil_aggregate_id("3101", UUID(pupil)))
+    [outcome] = second.ingestor.ingest([corrected(absences[1]["event_id"], "feil dag")])
+    snapshots = second.app.snapshots.get(loaded.id) if second.app.snapshots else []  # type: ignore[union-attr]
+
+    assert outcome.status == "accepted"
+    assert len(list(snapshots)) >= 2
+    assert loaded.facts[absences[0]["event_id"]] is None
+    assert loaded.leave["p-1"].decision is not None
+    second.close()

@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.calendar import Calendar
+from domain.case import FollowUpCase
 from domain.diploma import (
     DiplomaRequest,
     PupilFacts,
@@ -77,7 +78,7 @@ def pupil_aggregate_id(tenant: str, pupil_id: UUID) -> UUID:
     return scoped_id(tenant, "pupil", pupil_id)
 
 
-class Pupil(Aggregate):
+class Pupil(FollowUpCase):
     """A pupil whose absence this municipality follows up.
 
     Every event names the pupil (``pupil_id``, a pseudonym), so each stored event is
@@ -157,6 +158,7 @@ class Pupil(Aggregate):
         self.leave: dict[str, LeaveCase] = {}
         self.requests: list[str] = []
         self.excluded: dict[str, list[date]] = {}
+        self._init_case()
 
     # Enrolment ------------------------------------------------------------------------
 
@@ -392,6 +394,19 @@ class Pupil(Aggregate):
             chronic_illness_or_disability=enrolment.chronic_illness_or_disability,
             absent_days=absent, certified=certified, documented_causes=noticed | certified,
             leave_days=leave_days, excluded_days=len(self.excluded.get(school_year, [])))
+
+    # What the case part asks ------------------------------------------------------------
+
+    def guardian_ids(self, day: date) -> set[str]:
+        enrolment = self.enrolments.get(school_year_of(day)) or self.latest_enrolment()
+        return {g.guardian_id for g in enrolment.guardians}
+
+    def identity_on_file(self) -> bool:
+        enrolment = self.latest_enrolment()
+        return bool(enrolment.name and enrolment.national_id)
+
+    def latest_enrolment(self) -> Enrolment:
+        return self.enrolments[max(self.enrolments)]
 
     # Rules shared by several facts ----------------------------------------------------
 

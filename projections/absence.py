@@ -149,6 +149,17 @@ def _columns(row: FactRow) -> dict[str, Any]:
             "received_on": row.received_on.isoformat() if row.received_on else None}
 
 
+def is_documented(tx: Transaction, tenant: str, pupil_id: UUID, row: FactRow,
+                  event_id: UUID) -> bool:
+    """Whether something recorded before ``event_id`` documents this absence."""
+    scope = AbsenceScope.DAY if row.kind == FactKind.DAY else AbsenceScope.LESSON
+    absence = RecordedAbsence(event_id, row.from_day, scope, row.period)
+    return any(
+        Documentation(f.event_id, f.row.from_day, f.row.to_day, f.row.periods).covers(absence)
+        for f in facts(tx, pupil_id, tenant, (row.from_day, row.to_day))
+        if f.row.kind in FactKind.DOCUMENTING)
+
+
 @dataclass(frozen=True)
 class StoredFact:
     event_id: UUID

@@ -8,13 +8,15 @@ same transaction, in log order, they see exactly the facts that came before them
 from __future__ import annotations
 
 from collections.abc import Set
+from typing import Any
 from uuid import UUID
 
 from domain.calendar import SchoolCalendar
 from domain.municipality import Municipality
 from domain.pupil import Pupil
 from domain.school_year import school_year_of
-from projections import absence, concerns, outbox, requests
+from domain.case import FollowUpCase
+from projections import absence, cases, concerns, outbox, requests
 from projections.db import Transaction
 from projections.follower import LoggedEvent
 
@@ -33,10 +35,11 @@ class PupilViews:
     name = "pupil-views"
 
     TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar", "rule_set_change",
-              "leave_application", "diploma_request", "outbox")
+              "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
+              "case_task", "case_record")
 
     def create_tables(self, tx: Transaction) -> None:
-        for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES):
+        for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES):
             tx.execute(statement)
         outbox.create(tx)
 
@@ -69,15 +72,18 @@ class PupilViews:
         elif type(event) in FACT_EVENTS:
             fact = getattr(event, FACT_EVENTS[type(event)])
             row = absence.fact_row(fact, event.envelope.occurred_at.date())
+            undocumented = row.kind in (absence.FactKind.DAY, absence.FactKind.LESSON) and \
+                not absence.is_documented(tx, tenant, pupil_id, row, event.envelope.event_id)
             absence.record_fact(tx, event.envelope.event_id, tenant, pupil_id, row, position)
-            self._concerns(tx, event, row, position)
+            self._follow_up(tx, event, row, position, undocumented=undocumented)
         elif isinstance(event, Pupil.RecordCorrected):
             # A corrected notice keeps the day it was first received (ABS-5).
             replacement = absence.fact_row(event.replacement) if event.replacement else None
             absence.correct_fact(tx, event.corrects_event_id, event.envelope.event_id,
                                  replacement)
-            if replacement is not None:
-                self._concerns(tx, event, replacement, position)
+            self._follow_up(tx, event, replacement, position)
+        elif isinstance(event, FollowUpCase.Event | Pupil.SchoolRefusalSignalReported):
+            self._follow_up(tx, event, None, position)
         elif isinstance(event, Pupil.LeaveApplied):
             requests.record_application(tx, tenant, pupil_id, event.application,
                                         event.recommendation,
@@ -93,12 +99,20 @@ class PupilViews:
                                     event.request, event.decision, position)
         return tenant, pupil_id
 
-    def _concerns(self, tx: Transaction, event: Pupil.Event, row: absence.FactRow,
-                  position: int) -> None:
-        if row.kind in TRIGGERS:
-            concerns.raise_concerns(tx, tenant=event.envelope.tenant, pupil_id=event.pupil_id,
-                                    day=row.from_day, raised_at=event.envelope.recorded_at,
-                                    position=position)
+    def _follow_up(self, tx: Transaction, event: Any,
+                   row: absence.FactRow | None, position: int, *,
+                   undocumented: bool = False) -> None:
+        """Concerns first (CON-*), then the case they may open and the tasks it sets."""
+        tenant = event.envelope.tenant
+        raised = []
+        if row is not None and row.kind in TRIGGERS:
+            raised = concerns.raise_concerns(tx, tenant=tenant, pupil_id=event.pupil_id,
+                                             day=row.from_day,
+                                             raised_at=event.envelope.recorded_at,
+                                             position=position)
+        rules = concerns.rule_book(tx, tenant).on(event.envelope.occurred_at.date())
+        cases.apply(tx, event, position, rules=rules, concern_raised=bool(raised),
+                    undocumented=undocumented)
 
     def finish(self, tx: Transaction, touched: Set[tuple[str, UUID]], end: int) -> None:
         """The latest status of each pupil the batch touched, for the compacted topic."""

@@ -25,6 +25,7 @@ class Role(StrEnum):
     MUNICIPAL_DIRECTOR = "municipal_director"  # kommunedirektør
     AUDITOR = "auditor"
     INTEGRATION_PLATFORM = "integration_platform"  # a system, not a person
+    SERVICE = "skolefravaer"  # this service itself: its clock records deadlines passed
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,8 @@ class Pupil(FollowUpCase):
     self-describing for projections, topics and dossiers.
     """
 
-    class Event(Aggregate.Event):
-        envelope: Envelope
-        pupil_id: UUID
+    class Event(FollowUpCase.Event):
+        pass
 
     class Enrolled(Event, Aggregate.Created):
         enrolment: Enrolment

@@ -87,7 +87,9 @@ RESTRICTED = (Case.SafeguardingConcernRecorded, Case.HomeVisitOffered,
               Case.ExtendedTravelPlanned, Case.SchoolHealthServiceNotified)
 """SAFE: readable only by the roles that handle safeguarding."""
 
-SAFE_RULES = ("SAFE-1", "SAFE-2", "SAFE-3", "SAFE-4")
+FACTS = (Pupil.AbsenceRecorded, Pupil.LateArrivalRecorded, Pupil.LeftSchoolRecorded,
+         Pupil.AbsenceNoticeReceived, Pupil.MedicalCertificateReceived, Pupil.RecordCorrected)
+"""Absence facts live in the absence view, not among the case's records."""
 
 
 def task_id(pupil_id: UUID, opened_by: UUID, spec: TaskSpec) -> str:
@@ -136,7 +138,7 @@ def apply(tx: Transaction, event: Any, position: int, *, rules: RuleSet,
     school = _school(tx, tenant, pupil_id, at)
     for spec in opened:
         _open_task(tx, event, spec, school, at, position)
-    if isinstance(event, Case.Event) or isinstance(event, Pupil.SchoolRefusalSignalReported):
+    if isinstance(event, Case.Event) and not isinstance(event, FACTS):
         _record(tx, event, position)
 
 
@@ -181,7 +183,8 @@ def _open_task(tx: Transaction, event: Any, spec: TaskSpec, school: str | None,
         {"task_id": task_id(event.pupil_id, event.envelope.event_id, spec),
          "tenant": event.envelope.tenant, "pupil_id": str(event.pupil_id), "school": school,
          "rule": spec.rule, "title": spec.title, "opened_at": at.isoformat(),
-         "due_at": spec.due.astimezone(UTC).isoformat(), "closes_on": json.dumps(list(spec.closes_on)),
+         "due_at": spec.due.astimezone(UTC).isoformat(),
+         "closes_on": json.dumps(list(spec.closes_on)),
          "opened_by": str(event.envelope.event_id), "position": position})
 
 

@@ -12,10 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.calendar import SchoolCalendar
+from domain.case import FollowUpCase
 from domain.municipality import Municipality
 from domain.pupil import Pupil
 from domain.school_year import school_year_of
-from domain.case import FollowUpCase
 from projections import absence, cases, concerns, outbox, requests
 from projections.db import Transaction
 from projections.follower import LoggedEvent
@@ -62,7 +62,7 @@ class PupilViews:
         if isinstance(event, Municipality.RuleSetAdopted):
             concerns.record_rule_set_change(tx, event.envelope.tenant, event.change, position)
             return None
-        if not isinstance(event, Pupil.Event):
+        if not isinstance(event, FollowUpCase.Event):
             return None
         tenant, pupil_id = event.envelope.tenant, event.pupil_id
         if isinstance(event, Pupil.Enrolled | Pupil.EnrolmentRecorded):
@@ -82,8 +82,6 @@ class PupilViews:
             absence.correct_fact(tx, event.corrects_event_id, event.envelope.event_id,
                                  replacement)
             self._follow_up(tx, event, replacement, position)
-        elif isinstance(event, FollowUpCase.Event | Pupil.SchoolRefusalSignalReported):
-            self._follow_up(tx, event, None, position)
         elif isinstance(event, Pupil.LeaveApplied):
             requests.record_application(tx, tenant, pupil_id, event.application,
                                         event.recommendation,
@@ -97,6 +95,8 @@ class PupilViews:
         elif isinstance(event, Pupil.CauseAttachmentRequested):
             requests.record_request(tx, tenant, pupil_id, requests.CAUSE_ATTACHMENT,
                                     event.request, event.decision, position)
+        elif isinstance(event, FollowUpCase.Event):  # the case, and the early warning
+            self._follow_up(tx, event, None, position)
         return tenant, pupil_id
 
     def _follow_up(self, tx: Transaction, event: Any,

@@ -23,6 +23,7 @@ from domain.records import (
     NoticeChannel,
 )
 from domain.rule_sets import ConcernKind, LeaveCapScope, Measure, MonthWindow, Window
+from services.contract_case import CASE_SCHEMAS
 
 TENANT = validate.Regexp(r"^\d{4}$", error="must be a 4-digit municipality number")
 SCHOOL_YEAR = validate.Regexp(r"^\d{4}-\d{4}$", error="must look like '2026-2027'")
@@ -266,6 +267,18 @@ DATA_SCHEMAS: dict[str, Schema] = {
     "DiplomaExclusionRequested": DiplomaExclusionRequestedSchema(),
     "CauseAttachmentRequested": CauseAttachmentRequestedSchema(),
 }
+DATA_SCHEMAS.update(CASE_SCHEMAS)
+
+
+class TaskOverdueSchema(Schema):
+    pupil_id = fields.UUID(required=True)
+    task_id = fields.String(required=True)
+    rule = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)
+
+
+INTERNAL_SCHEMAS: dict[str, Schema] = {"TaskOverdue": TaskOverdueSchema()}
+"""Types only the service itself records (its clock); never accepted from outside."""
 """Every type the service accepts today, at ``type_version`` 1."""
 
 

@@ -29,7 +29,8 @@ from domain.records import (
     SchoolRefusalSignal,
 )
 from domain.rule_sets import ConcernRule, RuleSetChange
-from services.contract import DATA_SCHEMAS, load_data
+from services.contract import DATA_SCHEMAS, INTERNAL_SCHEMAS, load_data
+from services.handlers_case import CASE_HANDLERS
 from services.unit_of_work import UnitOfWork
 
 Handler = Callable[[UnitOfWork, Envelope, dict[str, Any]], Aggregate]
@@ -235,5 +236,6 @@ HANDLERS: dict[str, Handler] = {
     "LeaveDecided": decide_leave,
     "DiplomaExclusionRequested": request_exclusion,
     "CauseAttachmentRequested": request_cause_attachment,
+    **CASE_HANDLERS,
 }
-assert HANDLERS.keys() == DATA_SCHEMAS.keys()
+assert HANDLERS.keys() == DATA_SCHEMAS.keys() | INTERNAL_SCHEMAS.keys()

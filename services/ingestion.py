@@ -25,7 +25,7 @@ from marshmallow import Schema
 from domain.envelope import Actor, Envelope
 from domain.errors import RuleViolation
 from services.application import Skolefravaer
-from services.contract import DATA_SCHEMAS, ENVELOPE, InvalidData, load_data
+from services.contract import DATA_SCHEMAS, ENVELOPE, INTERNAL_SCHEMAS, InvalidData, load_data
 from services.handlers import HANDLERS
 from services.unit_of_work import UnitOfWork
 
@@ -80,12 +80,15 @@ class Ingestor:
         self.clock = clock
         self.attempts = attempts
 
-    def ingest(self, raw_events: list[dict[str, Any]]) -> list[Outcome]:
+    def ingest(self, raw_events: list[dict[str, Any]], *, internal: bool = False
+               ) -> list[Outcome]:
+        """Decide and store a batch; ``internal`` admits the service's own event types."""
+        schemas = {**DATA_SCHEMAS, **INTERNAL_SCHEMAS} if internal else DATA_SCHEMAS
         for attempt in range(self.attempts):
             # Most events are new: the first attempt does not look up their receipts one
             # by one, since storing a receipt that exists fails the whole transaction and
             # the next attempt then looks them up.
-            outcomes, uow = self._decide(raw_events, look_up_receipts=attempt > 0)
+            outcomes, uow = self._decide(raw_events, schemas, look_up_receipts=attempt > 0)
             try:
                 # The events in batch order, then the aggregates (their pending events
                 # already taken) so that eventsourcing takes their snapshots.
@@ -107,7 +110,7 @@ class Ingestor:
             return outcomes
         raise StoreUnavailable("the batch kept conflicting with concurrent writers")
 
-    def _decide(self, raw_events: list[dict[str, Any]], *,
+    def _decide(self, raw_events: list[dict[str, Any]], schemas: dict[str, Schema], *,
                 look_up_receipts: bool) -> tuple[list[Outcome], UnitOfWork]:
         uow = UnitOfWork(self.app, look_up_receipts=look_up_receipts)
         now = self.clock()
@@ -115,7 +118,7 @@ class Ingestor:
         for index, raw in enumerate(raw_events):
             event_id = _event_id_of(raw)
             try:
-                status, first_event = self._decide_one(uow, raw, now)
+                status, first_event = self._decide_one(uow, raw, now, schemas)
             except Rejected as rejection:
                 outcomes.append(Outcome(index, event_id, "rejected",
                                         problems=rejection.problems))
@@ -123,11 +126,11 @@ class Ingestor:
                 outcomes.append(Outcome(index, event_id, status, position=first_event))
         return outcomes, uow
 
-    def _decide_one(self, uow: UnitOfWork, raw: dict[str, Any],
-                    now: datetime) -> tuple[str, int | None]:
+    def _decide_one(self, uow: UnitOfWork, raw: dict[str, Any], now: datetime,
+                    schemas: dict[str, Schema]) -> tuple[str, int | None]:
         envelope_fields = _load(ENVELOPE, raw, prefix="")
         event_type = envelope_fields["type"]
-        if event_type not in DATA_SCHEMAS:
+        if event_type not in schemas:
             raise Rejected(Problem("unknown_type", f"unknown event type {event_type!r}; "
                                    f"accepted: {', '.join(sorted(DATA_SCHEMAS))}", "type"))
         if envelope_fields["type_version"] != 1:
@@ -136,7 +139,7 @@ class Ingestor:
         if envelope_fields["occurred_at"] > now + MAX_FUTURE:
             raise Rejected(Problem("occurred_in_future", "occurred_at lies more than 5 minutes"
                                    " in the future", "occurred_at"))
-        data = _load(DATA_SCHEMAS[event_type], envelope_fields["data"], prefix="data")
+        data = _load(schemas[event_type], envelope_fields["data"], prefix="data")
 
         event_id: UUID = envelope_fields["event_id"]
         digest = content_hash(raw)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.calendar import SchoolCalendar
+from domain.case import FollowUpCase
 from domain.pupil import Pupil
 
 Publisher = Callable[[Any], dict[str, Any]]
@@ -60,6 +61,28 @@ def _calendar(event: Any) -> dict[str, Any]:
                 for p in calendar.blackout_periods]}
 
 
+def _case(event: Any) -> dict[str, Any]:
+    """Follow-up records publish that they happened, and their kind: never minutes,
+    results, names or grounds."""
+    kinds = {"meeting": lambda e: {"kind": e.meeting.kind.value},
+             "contact": lambda e: {"channel": e.contact.channel.value,
+                                   "reached": e.contact.reached},
+             "letter": lambda e: {"purpose": e.letter.purpose.value},
+             "referral": lambda e: {"to": e.referral.to.value},
+             "report": lambda e: {"to": e.report.to.value},
+             "outcome": lambda e: {"outcome": e.outcome.value},
+             "task_id": lambda e: {"task_id": e.task_id, "rule": e.rule,
+                                   "due_at": e.due_at.isoformat()}}
+    for attribute, publish in kinds.items():
+        if hasattr(event, attribute):
+            return publish(event)  # type: ignore[no-untyped-call]
+    return {}
+
+
+RESTRICTED = (FollowUpCase.SafeguardingConcernRecorded, FollowUpCase.HomeVisitOffered,
+              FollowUpCase.ExtendedTravelPlanned, FollowUpCase.SchoolHealthServiceNotified)
+"""SAFE: published only as "a restricted record", so the pupil's sequence has no gap."""
+
 PUBLISHERS: dict[type, Publisher] = {
     Pupil.Enrolled: _enrolment,
     Pupil.EnrolmentRecorded: _enrolment,
@@ -80,14 +103,20 @@ def message_key(event: Any) -> str:
 
 
 def message(event: Any, position: int) -> dict[str, Any] | None:
-    """The message body for ``event``, or None when the type is not published."""
+    """The message body for ``event``, or None when the event is not published.
+
+    Every event of a pupil is published, so that the pupil's ``sequence`` has no gaps; its
+    ``data`` is only what PUBLISHERS (or ``_case``) let through, and a restricted
+    (safeguarding) record is published as a type of its own with no data.
+    """
     publisher = PUBLISHERS.get(type(event))
-    if publisher is None:
-        return None
+    if publisher is None and not isinstance(event, FollowUpCase.Event):
+        return None  # receipts, references, municipal rule sets, school routines
     envelope = event.envelope
+    restricted = isinstance(event, RESTRICTED)
     return {
         "event_id": str(envelope.event_id),
-        "type": envelope.type,
+        "type": "RestrictedRecord" if restricted else envelope.type,
         "type_version": envelope.type_version,
         "tenant": envelope.tenant,
         "occurred_at": envelope.occurred_at.isoformat(),
@@ -96,5 +125,5 @@ def message(event: Any, position: int) -> dict[str, Any] | None:
         # The pupil's own sequence: consecutive per key, so a consumer can see a gap.
         "sequence": event.originator_version,
         "pupil_id": str(event.pupil_id) if hasattr(event, "pupil_id") else None,
-        "data": publisher(event),
+        "data": {} if restricted else (publisher or _case)(event),
     }

@@ -20,7 +20,7 @@ from projections import absence, cases, concerns, outbox, requests
 from projections.db import Transaction
 from projections.follower import LoggedEvent
 
-FACT_EVENTS = {
+FACT_EVENTS: dict[type, str] = {
     Pupil.AbsenceRecorded: "absence",
     Pupil.LateArrivalRecorded: "late_arrival",
     Pupil.LeftSchoolRecorded: "left_school",

@@ -65,6 +65,8 @@ class Facets:
 GUARDIANS = {ContactedRelation.MOTHER, ContactedRelation.FATHER, ContactedRelation.GUARDIAN}
 
 
+# Enum attributes of an event come back from the store as their plain values, so they
+# are read through their enum (Whereabouts(event.outcome)) wherever they are compared.
 def facets(event: Any) -> Facets:
     name = type(event).__name__
     if isinstance(event, Case.ContactLogged):
@@ -87,7 +89,7 @@ def facets(event: Any) -> Facets:
     if isinstance(event, Case.ConcernReportSent):
         return Facets(name, {"to": event.report.to.value})
     if isinstance(event, Case.GuardianWrittenConfirmationReceived):
-        return Facets(name, {"about": event.about.value})
+        return Facets(name, {"about": ConfirmationAbout(event.about).value})
     return Facets(name)
 
 
@@ -275,7 +277,7 @@ def _after_meeting(event: Any, at: datetime) -> list[TaskSpec]:
 
 
 def _after_located(event: Any, at: datetime) -> list[TaskSpec]:
-    outcome = event.outcome
+    outcome = Whereabouts(event.outcome)
     confirm = "Skriftlig bekreftelse fra foresatte"
     if outcome is Whereabouts.CONTINUES_IN_NORWAY:
         return [TaskSpec("MISS-5", "principal-meeting", "Innkall foresatte (og eleven over 12 "
@@ -355,9 +357,9 @@ def _candidate(event: Any, concern: bool) -> Stage | None:
     return None
 
 
-def stage_after_located(previous: Stage, outcome: Whereabouts) -> Stage:
+def stage_after_located(previous: Stage, outcome: Whereabouts | str) -> Stage:
     """MISS-5: a found pupil's case goes back where it was; a pupil not found stays in the
     procedure until the case goes to the municipal director."""
-    if outcome is Whereabouts.NOT_FOUND:
+    if Whereabouts(outcome) is Whereabouts.NOT_FOUND:
         return Stage.WHEREABOUTS_UNKNOWN
     return previous

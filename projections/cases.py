@@ -261,7 +261,8 @@ class CaseReader:
         self.db = db
 
     def case(self, pupil_id: UUID, tenant: str | None, *, restricted: bool
-             ) -> dict[str, Any] | None:
+             ) -> dict[str, Any]:
+        """The case; an enrolled pupil nothing has happened to yet is at registration."""
         params = {"pupil_id": str(pupil_id), "tenant": tenant}
         with self.db.transaction() as tx:
             state = tx.execute("SELECT stage FROM case_state " + FOR_PUPIL, params)
@@ -273,9 +274,7 @@ class CaseReader:
                 "SELECT event_id, type, occurred_at, actor, body, position FROM case_record "
                 + FOR_PUPIL + ("" if restricted else " AND restricted = 0")
                 + " ORDER BY position", params)
-        if not state:
-            return None
-        return {"stage": state[0][0],
+        return {"stage": state[0][0] if state else Stage.REGISTRATION.value,
                 "stage_history": [{"stage": s, "at": at, "event_id": e} for s, at, e in stages],
                 "tasks": [Task(*row) for row in tasks],
                 "records": [{"event_id": e, "type": t, "occurred_at": at,

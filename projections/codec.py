@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
 from services.transcoding import register_domain_transcodings
 
 _transcoder = JSONTranscoder()
+for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # as the event store's
+    _transcoder.register(transcoding)
 register_domain_transcodings(_transcoder)
 
 

@@ -15,8 +15,9 @@ from domain.calendar import SchoolCalendar
 from domain.case import FollowUpCase
 from domain.municipality import Municipality
 from domain.pupil import Pupil
+from domain.school_routine import SchoolRoutine
 from domain.school_year import school_year_of
-from projections import absence, cases, concerns, outbox, requests
+from projections import absence, cases, concerns, outbox, requests, school_routine
 from projections.db import Transaction
 from projections.follower import LoggedEvent
 
@@ -36,10 +37,11 @@ class PupilViews:
 
     TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar", "rule_set_change",
               "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
-              "case_task", "case_record")
+              "case_task", "case_record", "school_routine")
 
     def create_tables(self, tx: Transaction) -> None:
-        for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES):
+        for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES,
+                          *school_routine.TABLES):
             tx.execute(statement)
         outbox.create(tx)
 
@@ -58,6 +60,9 @@ class PupilViews:
         event, position = logged.event, logged.position
         if isinstance(event, SchoolCalendar.Published | SchoolCalendar.Republished):
             concerns.record_calendar(tx, event.envelope.tenant, event.calendar)
+            return None
+        if isinstance(event, SchoolRoutine.Event):
+            school_routine.apply(tx, event, position)
             return None
         if isinstance(event, Municipality.RuleSetAdopted):
             concerns.record_rule_set_change(tx, event.envelope.tenant, event.change, position)

@@ -8,10 +8,14 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
+from domain.case import SAFEGUARDING_ROLES
+from domain.catalogue import catalogue
+from domain.envelope import Role
+from domain.school_year import half_year_of
 from projections.follower import Worker, wait_until
 from services import problems, representations
 from services.bootstrap import Service
@@ -21,6 +25,28 @@ from services.ingestion import Outcome, StoreUnavailable
 log = logging.getLogger(__name__)
 
 READ_YOUR_WRITES_TIMEOUT = 5.0
+
+
+class TaskQuerySchema(Schema):
+    school_id = fields.String(load_default=None)
+    status = fields.String(load_default=None,
+                           validate=validate.OneOf(["open", "overdue", "done"]))
+    tenant = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}$"))
+    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+class RoutineQuerySchema(Schema):
+    half_year = fields.String(load_default=None, validate=validate.Regexp(
+        r"^\d{4}-(autumn|spring)$"))
+    tenant = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}$"))
+    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+def caller_role() -> Role | None:
+    try:
+        return Role(request.headers.get("X-Skolefravaer-Role", ""))
+    except ValueError:
+        return None
 
 
 class PupilQuerySchema(Schema):
@@ -143,6 +169,57 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
         raised = service().concerns.concerns(pupil_id, query["tenant"])
         return jsonify({"pupil_id": str(pupil_id),
                         "concerns": [representations.concern(c) for c in raised]})
+
+    @pupils.route("/pupils/<uuid:pupil_id>/case", methods=["GET"])
+    @pupils.arguments(PupilQuerySchema, location="query")
+    def get_case(query: dict[str, Any], pupil_id: UUID) -> Response:
+        """The follow-up case: stage and its history, tasks with due times and rule IDs,
+        agreements, consents, referrals, consultations, contacts, letters, meetings.
+
+        Safeguarding records (SAFE) are shown only to the roles that handle them, named by
+        the ``X-Skolefravaer-Role`` header until sign-in (Feide) gives the caller's role."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        years = years_of(pupil_id, query)
+        if isinstance(years, Response):
+            return years
+        svc = service()
+        found = svc.cases.case(pupil_id, query["tenant"],
+                               restricted=caller_role() in SAFEGUARDING_ROLES)
+        return jsonify(representations.case(str(pupil_id), found, svc.ingestor.clock()))
+
+    @pupils.route("/tasks", methods=["GET"])
+    @pupils.arguments(TaskQuerySchema, location="query")
+    def get_tasks(query: dict[str, Any]) -> Response:
+        """Deadlines across pupils, for the staff who own them."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        svc = service()
+        now = svc.ingestor.clock()
+        tasks = [representations.task(t, now)
+                 for t in svc.cases.tasks(school_id=query["school_id"], tenant=query["tenant"])]
+        if query["status"]:
+            tasks = [t for t in tasks if t["status"] == query["status"]]
+        return jsonify({"tasks": tasks})
+
+    @pupils.route("/schools/<school_id>/routine", methods=["GET"])
+    @pupils.arguments(RoutineQuerySchema, location="query")
+    def get_routine(query: dict[str, Any], school_id: str) -> Response:
+        """FOL-2, FOL-11, FOL-18: the school's own absence routine in a half-year."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        half = query["half_year"] or half_year_of(service().ingestor.clock().date())
+        return jsonify(service().routine.routine(school_id, half, query["tenant"]))
+
+    @pupils.route("/templates/conversation-guides", methods=["GET"])
+    def get_guides() -> Response:
+        """FOL-20: the conversation guides of §8 (pupil, guardians, after the conversation)."""
+        return jsonify(catalogue()["conversation_guides"])
+
+    @pupils.route("/templates/measures", methods=["GET"])
+    def get_measures() -> Response:
+        """FOL-13: the measure catalogue of §9, with codes for agreements."""
+        return jsonify({"measures": catalogue()["measure_catalogue"]})
 
     @pupils.route("/leave-applications/<application_id>", methods=["GET"])
     @pupils.arguments(PupilQuerySchema, location="query")

@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.absence import AbsenceReader
+from projections.cases import CaseReader
 from projections.concerns import ConcernReader
 from projections.db import PostgresViews, SQLiteViews, ViewDatabase
 from projections.follower import Follower, ViewSink, Worker
 from projections.pupil_views import PupilViews
 from projections.requests import RequestReader
+from projections.school_routine import RoutineReader
 from services.application import Skolefravaer
+from services.clock import OverdueClock
 from services.config import Settings
 from services.ingestion import Ingestor
 
@@ -33,8 +36,11 @@ class Service:
     absence: AbsenceReader
     concerns: ConcernReader
     requests: RequestReader
+    cases: CaseReader
+    routine: RoutineReader
     projections: list[Follower]
     relays: list[Worker] = field(default_factory=list)
+    clocks: list[Worker] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -43,12 +49,14 @@ class Service:
 
     @property
     def workers(self) -> list[Worker]:
-        return [*self.projections, *self.relays]
+        return [*self.projections, *self.relays, *self.clocks]
 
     def start_workers(self) -> None:
-        """Run projections (and relays) in this process, as threads."""
+        """Run projections, the deadline clock (and relays) in this process, as threads."""
         for worker in self.workers:
-            self.threads.append(worker.start_thread(self.settings.poll_interval))
+            interval = (self.settings.clock_interval if worker in self.clocks
+                        else self.settings.poll_interval)
+            self.threads.append(worker.start_thread(interval))
 
     def close(self) -> None:
         for worker in self.workers:
@@ -93,7 +101,10 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
             relays = [Follower(app, KafkaRelay(views, settings),
                                batch_size=settings.relay_batch_size),
                       OutboxRelay(views, settings, batch_size=settings.relay_batch_size)]
-    return Service(settings=settings, app=app, views=views,
-                   ingestor=Ingestor(app, **ingestor_options), absence=AbsenceReader(views),
-                   concerns=ConcernReader(views), requests=RequestReader(views),
-                   projections=[pupil_views], relays=relays)
+    ingestor = Ingestor(app, **ingestor_options)
+    cases = CaseReader(views)
+    return Service(settings=settings, app=app, views=views, ingestor=ingestor,
+                   absence=AbsenceReader(views), concerns=ConcernReader(views),
+                   requests=RequestReader(views), cases=cases, routine=RoutineReader(views),
+                   projections=[pupil_views], relays=relays,
+                   clocks=[OverdueClock(ingestor, cases, ingestor.clock)])

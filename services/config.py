@@ -40,6 +40,7 @@ class Settings:
     relay_batch_size: int = 500
     run_workers_in_process: bool = True
     poll_interval: float = 0.2
+    clock_interval: float = 30.0
     passthrough: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +67,7 @@ class Settings:
             run_workers_in_process=_flag(env.get("SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS"),
                                          module == SQLITE),
             poll_interval=float(env.get("SKOLEFRAVAER_POLL_INTERVAL") or 0.2),
+            clock_interval=float(env.get("SKOLEFRAVAER_CLOCK_INTERVAL") or 30),
             passthrough={k: env[k] for k in EVENTSOURCING_VARIABLES if k in env},
         )
 

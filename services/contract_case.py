@@ -250,7 +250,7 @@ class PupilLocatedSchema(PupilData):
 
 
 class MovingNoticeSentSchema(PupilData):
-    to_municipality = fields.String(required=True, validate=validate.Regexp(r"^\\d{4}$"))
+    to_municipality = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
 
 
 class GuardianWrittenConfirmationSchema(PupilData):

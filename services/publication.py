@@ -70,7 +70,7 @@ def _case(event: Any) -> dict[str, Any]:
              "letter": lambda e: {"purpose": e.letter.purpose.value},
              "referral": lambda e: {"to": e.referral.to.value},
              "report": lambda e: {"to": e.report.to.value},
-             "outcome": lambda e: {"outcome": e.outcome.value},
+             "outcome": lambda e: {"outcome": str(e.outcome)},
              "task_id": lambda e: {"task_id": e.task_id, "rule": e.rule,
                                    "due_at": e.due_at.isoformat()}}
     for attribute, publish in kinds.items():

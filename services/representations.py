@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime, time
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from domain.diploma import DiplomaFigures, DiplomaRequest, RequestDecision
 from domain.leave import LeaveApplication, LeaveDecision, Recommendation
 from domain.tally import Figures, Tally
+from projections.cases import Task
 from projections.concerns import RaisedConcern
 
 
@@ -87,3 +92,80 @@ def leave_application(application_id: str, found: dict[str, Any]) -> dict[str, A
             "decided_on": decision.decided_on.isoformat(),
             "statement": decision.statement, "legal_basis": decision.legal_basis},
     }
+
+
+def task(t: Task, now: datetime) -> dict[str, Any]:
+    return {"task_id": t.task_id, "pupil_id": t.pupil_id, "school_id": t.school_id,
+            "rule": t.rule, "title": t.title, "opened_at": t.opened_at, "due_at": t.due_at,
+            "status": t.status(now), "closed_at": t.closed_at, "closed_by": t.closed_by}
+
+
+def case(pupil_id: str, found: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The follow-up case: stage, tasks, and the records grouped as staff look for them."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for record in found["records"]:
+        body = _plain(record["body"])
+        entry = {"event_id": record["event_id"], "type": record["type"],
+                 "occurred_at": record["occurred_at"], "position": record["position"],
+                 "recorded_by": _plain(record["actor"]), **body}
+        entry.update(_flags(record["type"], body))
+        grouped.setdefault(GROUPS.get(record["type"], "other"), []).append(entry)
+    agreements: dict[str, dict[str, Any]] = {}
+    for signed in grouped.get("agreement_versions", []):
+        agreements[signed["agreement"]["agreement_id"]] = signed["agreement"]
+    return {
+        "pupil_id": pupil_id, "stage": found["stage"],
+        "stage_history": found["stage_history"],
+        "tasks": [task(t, now) for t in found["tasks"]],
+        "agreements": list(agreements.values()),
+        **{group: entries for group, entries in grouped.items()},
+    }
+
+
+GROUPS = {
+    "ContactLogged": "contacts", "LetterSent": "letters", "MeetingHeld": "meetings",
+    "LeadershipInformed": "leadership_informed",
+    "CollaborationAgreementSigned": "agreement_versions",
+    "MeasureEvaluated": "measure_evaluations", "ConsentGiven": "consents",
+    "ConsentWithdrawn": "consents", "ChildWelfareAssessmentRecorded": "welfare_assessments",
+    "ReferralMade": "referrals", "ConsultationInvitationSent": "consultations",
+    "WrittenEvaluationSubmitted": "consultations", "ConcernReportSent": "concern_reports",
+    "CaseOpened": "case_events", "CaseForwardedToMunicipalDirector": "case_events",
+    "PoliceReportDecided": "case_events", "CaseClosed": "case_events",
+    "WhereaboutsUnknownReported": "whereabouts", "PopulationRegisterChecked": "whereabouts",
+    "ContactRouteTried": "whereabouts", "PupilLocated": "whereabouts",
+    "MovingNoticeSent": "whereabouts", "GuardianWrittenConfirmationReceived": "whereabouts",
+    "NavNotified": "whereabouts", "SchoolRefusalSignalReported": "early_warnings",
+    "ExtendedTravelPlanned": "safeguarding", "SchoolHealthServiceNotified": "safeguarding",
+    "SafeguardingConcernRecorded": "safeguarding", "HomeVisitOffered": "safeguarding",
+    "TaskOverdue": "deadlines_passed",
+}
+
+
+def _flags(record_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What the police-report requirements (POL-2, POL-4) ask of a record."""
+    if record_type == "ContactLogged":
+        return {"time_missing": body["contact"]["at_time"] is None}  # POL-4: "preferably"
+    if record_type == "LetterSent":
+        letter = body["letter"]
+        return {"pol2_statements_missing": [
+            name for name in ("states_legal_basis", "states_criminal_liability")
+            if not letter[name]]}
+    return {}
+
+
+def _plain(value: Any) -> Any:
+    """Domain values as JSON: dataclasses as objects, dates as ISO text, enums as values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | time | datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value

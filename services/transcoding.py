@@ -12,6 +12,22 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.calendar import BlackoutPeriod, Calendar, HolyDay
+from domain.case_records import (
+    AgreedMeasure,
+    Agreement,
+    Attachment,
+    ConcernReport,
+    Consent,
+    Contact,
+    Contacted,
+    GuideAnswer,
+    Letter,
+    MeasureEvaluation,
+    Meeting,
+    Participant,
+    Referral,
+    WelfareAssessment,
+)
 from domain.diploma import DateOutcome, DiplomaRequest, DocumentRef, RequestDecision
 from domain.envelope import Actor, Envelope
 from domain.leave import LeaveApplication, LeaveDecision, Recommendation
@@ -35,6 +51,8 @@ VALUE_TYPES: tuple[type, ...] = (
     LateArrival, LeftSchool, MedicalCertificate, SchoolRefusalSignal, BlackoutPeriod, HolyDay,
     Calendar, LeaveApplication, Recommendation, LeaveDecision, LeaveCase, DocumentRef,
     DiplomaRequest, DateOutcome, RequestDecision, ConcernRule, RuleSetChange,
+    Contacted, Contact, Letter, Participant, GuideAnswer, Meeting, AgreedMeasure, Agreement,
+    MeasureEvaluation, Consent, WelfareAssessment, Attachment, Referral, ConcernReport,
 )
 
 
@@ -73,6 +91,9 @@ class DataclassAsDict(Transcoding):
         hints = typing.get_type_hints(cls)
         self._enums = {name: enum for name, hint in hints.items()
                        if (enum := _enum_in(hint)) is not None}
+        self._enum_tuples = {name: enum for name, hint in hints.items()
+                             if typing.get_origin(hint) is tuple
+                             and (enum := _enum_in(typing.get_args(hint)[0])) is not None}
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
@@ -81,7 +102,8 @@ class DataclassAsDict(Transcoding):
         values = {}
         for name, value in data.items():
             if isinstance(value, list):
-                value = tuple(value)
+                enum = self._enum_tuples.get(name)
+                value = tuple(enum(v) for v in value) if enum else tuple(value)
             elif name in self._enums and value is not None:
                 value = self._enums[name](value)
             values[name] = value

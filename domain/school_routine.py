@@ -17,22 +17,24 @@ def school_routine_id(tenant: str, school_id: str) -> UUID:
 
 
 class SchoolRoutine(Aggregate):
-    class Event(Aggregate.Event):
+    class Recorded(Aggregate.Event):
+        """What the school recorded (the aggregate's own creation carries no envelope)."""
+
         envelope: Envelope
         school_id: str
 
-    class AbsenceReviewCompleted(Event):
+    class AbsenceReviewCompleted(Recorded):
         scope: str
         scope_id: str
         period: str
         kind: str
 
-    class ParentsMeetingHeld(Event):
+    class ParentsMeetingHeld(Recorded):
         class_id: str
         at: datetime
         guideline_reviewed: bool
 
-    class CaseDiscussedAnonymously(Event):
+    class CaseDiscussedAnonymously(Recorded):
         discussed_with: str
         summary: str
 

@@ -61,7 +61,7 @@ class PupilViews:
         if isinstance(event, SchoolCalendar.Published | SchoolCalendar.Republished):
             concerns.record_calendar(tx, event.envelope.tenant, event.calendar)
             return None
-        if isinstance(event, SchoolRoutine.Event):
+        if isinstance(event, SchoolRoutine.Recorded):
             school_routine.apply(tx, event, position)
             return None
         if isinstance(event, Municipality.RuleSetAdopted):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from uuid import UUID
 
 import pytest
 
@@ -194,3 +195,37 @@ def test_concerns_and_pupil_status_reach_their_topics(relay_environ: dict[str, s
     latest = statuses[-1]
     assert latest["days"] == {"documented": 0, "undocumented": 3, "total": 3}
     assert {c["rule"] for c in latest["concerns"]} == {"CON-1", "CON-5"}
+
+
+@pytest.mark.rule("FOL-4")
+def test_a_task_turns_overdue_by_the_clock_alone_and_the_alert_reaches_the_broker(
+        relay_environ: dict[str, str], kafka_bootstrap: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    oslo = ZoneInfo("Europe/Oslo")
+    now = {"at": datetime(2026, 9, 7, 9, 0, tzinfo=oslo)}
+    service = build(Settings.from_environ(relay_environ), clock=lambda: now["at"])
+    pupil = new_pupil()
+    accepted_ids(service, [enrolled(pupil), absent(pupil, "2026-09-07",
+                                                   occurred_at="2026-09-07T08:30:00+02:00")])
+    service.pupil_views.catch_up()
+    [clock] = service.clocks
+
+    now["at"] = datetime(2026, 9, 7, 23, 0, tzinfo=oslo)
+    before_due = clock.run_once()
+    now["at"] = datetime(2026, 9, 8, 7, 0, tzinfo=oslo)
+    after_due = clock.run_once()
+    service.pupil_views.catch_up()
+    again = clock.run_once()
+    service.relays[1].catch_up()
+    alerts = consume_all(kafka_bootstrap, service.settings.alerts_topic, set(), timeout=10,
+                         until=lambda ms: any(m["kind"] == "task_overdue" for m in ms))
+    [task] = service.cases.case(UUID(pupil), None, restricted=False)["tasks"]
+    service.close()
+
+    assert (before_due, after_due, again) == (0, 1, 0)
+    assert task.status(now["at"]) == "overdue" and task.overdue_at is not None
+    [overdue] = [a for a in alerts if a["kind"] == "task_overdue"]
+    assert (overdue["rule"], overdue["task_id"], overdue["pupil_id"]) == (
+        "FOL-4", task.task_id, pupil)

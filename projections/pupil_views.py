@@ -17,7 +17,7 @@ from domain.municipality import Municipality
 from domain.pupil import Pupil
 from domain.school_routine import SchoolRoutine
 from domain.school_year import school_year_of
-from projections import absence, cases, concerns, outbox, requests, school_routine
+from projections import absence, cases, concerns, outbox, pupil_log, requests, school_routine
 from projections.db import Transaction
 from projections.follower import LoggedEvent
 
@@ -37,11 +37,11 @@ class PupilViews:
 
     TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar", "rule_set_change",
               "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
-              "case_task", "case_record", "school_routine")
+              "case_task", "case_record", "school_routine", "pupil_log")
 
     def create_tables(self, tx: Transaction) -> None:
         for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES,
-                          *school_routine.TABLES):
+                          *school_routine.TABLES, *pupil_log.TABLES):
             tx.execute(statement)
         outbox.create(tx)
 
@@ -58,6 +58,7 @@ class PupilViews:
     def apply(self, tx: Transaction, logged: LoggedEvent) -> tuple[str, UUID] | None:
         """Apply one event; answer the (tenant, pupil) whose status it may have changed."""
         event, position = logged.event, logged.position
+        pupil_log.record(tx, event, position)
         if isinstance(event, SchoolCalendar.Published | SchoolCalendar.Republished):
             concerns.record_calendar(tx, event.envelope.tenant, event.calendar)
             return None

@@ -14,10 +14,11 @@ from marshmallow import Schema, fields, validate
 
 from domain.case import SAFEGUARDING_ROLES
 from domain.catalogue import catalogue
-from domain.envelope import Role
+from domain.envelope import Actor, Role
 from domain.school_year import half_year_of
 from projections.follower import Worker, wait_until
-from services import problems, representations
+from services import checkpoints, history, problems, representations
+from services.audit import public_key, verify_store
 from services.bootstrap import Service
 from services.contract import SCHOOL_YEAR, BatchSchema, EnvelopeSchema
 from services.ingestion import Outcome, StoreUnavailable
@@ -42,6 +43,12 @@ class RoutineQuerySchema(Schema):
     min_position = fields.Integer(load_default=None, validate=validate.Range(min=0))
 
 
+def current_reader() -> history.Reader:
+    """The caller, as the headers name them until sign-in (Feide) does."""
+    user = request.headers.get("X-Skolefravaer-User", "").strip() or "unidentified"
+    return history.Reader(Actor(user[:200], caller_role() or Role.AUDITOR))
+
+
 def caller_role() -> Role | None:
     try:
         return Role(request.headers.get("X-Skolefravaer-Role", ""))
@@ -53,6 +60,10 @@ class PupilQuerySchema(Schema):
     school_year = fields.String(load_default=None, validate=SCHOOL_YEAR)
     tenant = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}$"))
     min_position = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+class HistoryQuerySchema(PupilQuerySchema):
+    as_of = fields.AwareDateTime(load_default=None)
 
 
 def create_app(service_factory: Callable[[], Service]) -> Flask:
@@ -221,6 +232,42 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
         """FOL-13: the measure catalogue of §9, with codes for agreements."""
         return jsonify({"measures": catalogue()["measure_catalogue"]})
 
+    @pupils.route("/pupils/<uuid:pupil_id>/history", methods=["GET"])
+    @pupils.arguments(HistoryQuerySchema, location="query")
+    def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
+        """Every event about the pupil in log order — occurred_at, recorded_at, actor,
+        position, hash — and the derived state as known at ``as_of`` (default: now).
+        The read itself is recorded first (PRIV-3)."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        svc = service()
+        reader = current_reader()
+        tenant, listed = history.events(svc, pupil_id, query["tenant"], query["as_of"], reader)
+        if tenant is None:
+            return problems.problem(404, "Not Found", "no event is about this pupil_id",
+                                    kind="unknown-pupil")
+        moment = query["as_of"].isoformat() if query["as_of"] else "now"
+        history.record_read(svc, tenant, pupil_id, reader, f"history as_of={moment}")
+        as_of = query["as_of"] or svc.ingestor.clock()
+        state = (history.state_as_of(svc, pupil_id, tenant, query["as_of"], reader)
+                 if query["as_of"] else
+                 history.derived_state(svc.absence, svc.concerns, svc.cases, pupil_id, tenant,
+                                       as_of, reader))
+        return jsonify({"pupil_id": str(pupil_id), "as_of": as_of.isoformat(),
+                        "events": listed, "state": state})
+
+    @pupils.route("/pupils/<uuid:pupil_id>/reads", methods=["GET"])
+    @pupils.arguments(PupilQuerySchema, location="query")
+    def get_reads(query: dict[str, Any], pupil_id: UUID) -> Response:
+        """PRIV-3: who read the pupil's history or dossier, when, and what."""
+        svc = service()
+        tenant, _ = history.events(svc, pupil_id, query["tenant"], None, current_reader())
+        if tenant is None:
+            return problems.problem(404, "Not Found", "no event is about this pupil_id",
+                                    kind="unknown-pupil")
+        return jsonify({"pupil_id": str(pupil_id),
+                        "reads": history.reads(svc, tenant, pupil_id)})
+
     @pupils.route("/leave-applications/<application_id>", methods=["GET"])
     @pupils.arguments(PupilQuerySchema, location="query")
     def get_leave_application(query: dict[str, Any], application_id: str) -> Response:
@@ -233,7 +280,45 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
                                     kind="unknown-application")
         return jsonify(representations.leave_application(application_id, found))
 
+    audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
+                      description="The tamper-evident log")
+
+    @audit.route("/verify", methods=["GET"])
+    def get_verify() -> Response:
+        """Recompute every stored event's leaf and every signed checkpoint: intact or not,
+        how many events were checked, and the first broken position."""
+        svc = service()
+        svc.audit_log.catch_up()
+        result = verify_store(svc.app, svc.views, key=public_key(
+            svc.views, svc.settings.key_environ()))
+        return jsonify({"intact": result.intact, "checked": result.checked,
+                        "first_broken_position": result.first_broken_position,
+                        "reason": result.reason})
+
+    @audit.route("/public-key", methods=["GET"])
+    def get_public_key() -> Response:
+        """The Ed25519 key that signs checkpoints (PEM), and its SHA-256 fingerprint: publish
+        the fingerprint where readers can compare it."""
+        svc = service()
+        key = public_key(svc.views, svc.settings.key_environ())
+        if key is None:
+            return problems.problem(404, "Not Found", "no checkpoint has been signed yet",
+                                    kind="no-key")
+        return jsonify({"public_key_pem": checkpoints.public_key_pem_of(key),
+                        "fingerprint_sha256": checkpoints.public_key_fingerprint(key)})
+
+    @audit.route("/checkpoint", methods=["GET"])
+    def get_checkpoint() -> Response:
+        """The latest signed checkpoint (C2SP signed-note text)."""
+        svc = service()
+        svc.audit_log.catch_up()
+        latest = svc.audit_log.latest_checkpoint()
+        if latest is None:
+            return problems.problem(404, "Not Found", "the log is empty", kind="empty-log")
+        return Response(latest[1], mimetype="text/plain")
+
     api.register_blueprint(events)
+    api.register_blueprint(audit)
     api.register_blueprint(pupils)
 
     @app.get("/healthz")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.absence import AbsenceReader
+from projections.audit_log import AuditLog
 from projections.cases import CaseReader
 from projections.concerns import ConcernReader
 from projections.db import PostgresViews, SQLiteViews, ViewDatabase
@@ -18,6 +19,7 @@ from projections.pupil_views import PupilViews
 from projections.requests import RequestReader
 from projections.school_routine import RoutineReader
 from services.application import Skolefravaer
+from services.audit import build_audit_log
 from services.clock import OverdueClock
 from services.config import Settings
 from services.ingestion import Ingestor
@@ -39,6 +41,7 @@ class Service:
     cases: CaseReader
     routine: RoutineReader
     projections: list[Follower]
+    audit_log: AuditLog
     relays: list[Worker] = field(default_factory=list)
     clocks: list[Worker] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
@@ -49,7 +52,7 @@ class Service:
 
     @property
     def workers(self) -> list[Worker]:
-        return [*self.projections, *self.relays, *self.clocks]
+        return [*self.projections, self.audit_log, *self.relays, *self.clocks]
 
     def start_workers(self) -> None:
         """Run projections, the deadline clock (and relays) in this process, as threads."""
@@ -94,6 +97,7 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
         views: ViewDatabase = (PostgresViews(settings.postgres_conninfo())
                                if settings.uses_postgres else SQLiteViews(settings.sqlite_dbname))
         pupil_views = Follower(app, ViewSink(views, PupilViews()))
+        audit = build_audit_log(app, views, settings, settings.key_environ())
         relays: list[Worker] = []
         if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
             from services.relay import KafkaRelay, OutboxRelay
@@ -106,5 +110,5 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
     return Service(settings=settings, app=app, views=views, ingestor=ingestor,
                    absence=AbsenceReader(views), concerns=ConcernReader(views),
                    requests=RequestReader(views), cases=cases, routine=RoutineReader(views),
-                   projections=[pupil_views], relays=relays,
+                   projections=[pupil_views], audit_log=audit, relays=relays,
                    clocks=[OverdueClock(ingestor, cases, ingestor.clock)])

@@ -222,11 +222,13 @@ def private_key_base64(private_key: Ed25519PrivateKey) -> str:
 
 def public_key_pem(private_key: Ed25519PrivateKey) -> str:
     """The public half as a SubjectPublicKeyInfo PEM, to publish and to put in bundles."""
-    return (
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
+    return public_key_pem_of(private_key.public_key())
+
+
+def public_key_pem_of(public_key: Ed25519PublicKey) -> str:
+    """A public key as SubjectPublicKeyInfo PEM."""
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def public_key_fingerprint(public_key: Ed25519PublicKey) -> str:

@@ -41,6 +41,7 @@ class Settings:
     run_workers_in_process: bool = True
     poll_interval: float = 0.2
     clock_interval: float = 30.0
+    signing_key: str | None = None  # Ed25519, base64 raw or PEM: signs audit checkpoints
     passthrough: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +69,7 @@ class Settings:
                                          module == SQLITE),
             poll_interval=float(env.get("SKOLEFRAVAER_POLL_INTERVAL") or 0.2),
             clock_interval=float(env.get("SKOLEFRAVAER_CLOCK_INTERVAL") or 30),
+            signing_key=env.get("SKOLEFRAVAER_SIGNING_KEY") or None,
             passthrough={k: env[k] for k in EVENTSOURCING_VARIABLES if k in env},
         )
 
@@ -92,6 +94,10 @@ class Settings:
             env["SQLITE_DBNAME"] = str(Path(self.sqlite_dbname))
             env["SQLITE_LOCK_TIMEOUT"] = "10"
         return env
+
+    def key_environ(self) -> dict[str, str]:
+        """The signing key as services.audit reads it (absent: one kept in the views)."""
+        return {"SKOLEFRAVAER_SIGNING_KEY": self.signing_key} if self.signing_key else {}
 
     def postgres_conninfo(self) -> str:
         parts = {

@@ -104,10 +104,10 @@ def case(pupil_id: str, found: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The follow-up case: stage, tasks, and the records grouped as staff look for them."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for record in found["records"]:
-        body = _plain(record["body"])
+        body = plain(record["body"])
         entry = {"event_id": record["event_id"], "type": record["type"],
                  "occurred_at": record["occurred_at"], "position": record["position"],
-                 "recorded_by": _plain(record["actor"]), **body}
+                 "recorded_by": plain(record["actor"]), **body}
         entry.update(_flags(record["type"], body))
         grouped.setdefault(GROUPS.get(record["type"], "other"), []).append(entry)
     agreements: dict[str, dict[str, Any]] = {}
@@ -154,14 +154,14 @@ def _flags(record_type: str, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Domain values as JSON: dataclasses as objects, dates as ISO text, enums as values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date | time | datetime):

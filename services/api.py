@@ -17,7 +17,14 @@ from domain.catalogue import catalogue
 from domain.envelope import Actor, Role
 from domain.school_year import half_year_of
 from projections.follower import Worker, wait_until
-from services import checkpoints, history, problems, representations
+from services import (
+    checkpoints,
+    dossier,
+    dossier_render,
+    history,
+    problems,
+    representations,
+)
 from services.audit import public_key, verify_store
 from services.bootstrap import Service
 from services.contract import SCHOOL_YEAR, BatchSchema, EnvelopeSchema
@@ -255,6 +262,27 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
                                        as_of, reader))
         return jsonify({"pupil_id": str(pupil_id), "as_of": as_of.isoformat(),
                         "events": listed, "state": state})
+
+    @pupils.route("/pupils/<uuid:pupil_id>/dossier", methods=["GET"])
+    @pupils.arguments(PupilQuerySchema, location="query")
+    def get_dossier(query: dict[str, Any], pupil_id: UUID) -> Response:
+        """The POL-5 case presentation in Norwegian: JSON (with the completeness check, the
+        signed checkpoint and an inclusion proof per event), or HTML or PDF by ``Accept``.
+        The read is recorded (PRIV-3)."""
+        if (waited := consistent(query)) is not None:
+            return waited
+        made = dossier.build(service(), pupil_id, query["tenant"], current_reader())
+        if made is None:
+            return problems.problem(404, "Not Found", "no event is about this pupil_id",
+                                    kind="unknown-pupil")
+        wanted = request.accept_mimetypes.best_match(
+            ["application/json", "text/html", "application/pdf"], default="application/json")
+        if wanted == "application/pdf":
+            return Response(dossier_render.pdf(made), mimetype="application/pdf", headers={
+                "Content-Disposition": f'inline; filename="saksfremstilling-{pupil_id}.pdf"'})
+        if wanted == "text/html":
+            return Response(dossier_render.html(made), mimetype="text/html")
+        return jsonify(made)
 
     @pupils.route("/pupils/<uuid:pupil_id>/reads", methods=["GET"])
     @pupils.arguments(PupilQuerySchema, location="query")

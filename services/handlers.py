@@ -179,6 +179,7 @@ def correct_record(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) ->
 def apply_for_leave(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
     pupil = uow.pupil(envelope.tenant, data["pupil_id"])
     application = LeaveApplication(**{k: v for k, v in data.items() if k != "pupil_id"})
+    uow.check_key(envelope.tenant, "leave_application", application.application_id, pupil.id)
     pupil.apply_for_leave(envelope, application,
                           uow.calendar(envelope.tenant, pupil, application.from_date),
                           uow.rules(envelope.tenant, envelope.occurred_at.date()))

@@ -84,6 +84,7 @@ def _meeting(pupil: Pupil, envelope: Envelope, data: dict[str, Any]) -> None:
 
 def _agreement(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
     pupil = uow.pupil(envelope.tenant, data["pupil_id"])
+    uow.check_key(envelope.tenant, "agreement", data["agreement_id"], pupil.id)
     pupil.sign_agreement(envelope, Agreement(
         agreement_id=data["agreement_id"], version=data["version"], goals=data["goals"],
         measures=tuple(AgreedMeasure(**m) for m in data["measures"]),
@@ -102,6 +103,7 @@ def _measure_evaluated(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]
 
 def _referral(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
     pupil = uow.pupil(envelope.tenant, data["pupil_id"])
+    uow.check_key(envelope.tenant, "referral", data["referral_id"], pupil.id)
     pupil.refer(envelope, Referral(
         referral_id=data["referral_id"], to=data["to"], via=data["via"],
         grounds=data["grounds"],

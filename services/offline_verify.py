@@ -311,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"FEIL: Kunne ikke lese filen: {exc}")
         return 1
+    if isinstance(bundle, dict) and isinstance(bundle.get("audit"), dict):
+        bundle = bundle["audit"]  # a whole saksfremstilling (dossier) carries its bundle here
     findings = check_bundle(bundle, trusted_public_key_pem=trusted)
     for passed, text in findings:
         print(text if passed else f"FEIL: {text}")

@@ -19,6 +19,8 @@ from domain.school_days import SchoolDays
 from domain.school_year import school_year_of
 from services.application import Skolefravaer
 
+KEY_FIELDS = {"leave_application": "application_id"}
+
 
 class UnitOfWork:
     def __init__(self, app: Skolefravaer, *, look_up_receipts: bool) -> None:
@@ -82,8 +84,19 @@ class UnitOfWork:
                                 field=field, rule=rule)
         return self.get(reference.subject_id)
 
+    def check_key(self, tenant: str, kind: str, key: str, subject_id: UUID) -> None:
+        """Refuse a key already used for another pupil: the sender's ids are unique within
+        the municipality. Called before the domain changes anything."""
+        existing = self.get(reference_id(tenant, kind, key))
+        if existing is not None and existing.subject_id != subject_id:
+            raise RuleViolation(f"{kind}_id_in_use", f"this {kind.replace('_', ' ')} id "
+                                "is already used for another pupil",
+                                field=f"data.{KEY_FIELDS.get(kind, kind + '_id')}")
+
     def refer(self, tenant: str, kind: str, key: str, subject_id: UUID) -> None:
-        self.stage(Reference(tenant, kind, key, subject_id))
+        """Record whose ``key`` is (once ``check_key`` passed and the domain accepted)."""
+        if self.get(reference_id(tenant, kind, key)) is None:
+            self.stage(Reference(tenant, kind, key, subject_id))
 
     # Receipts ---------------------------------------------------------------------------
 

@@ -1,0 +1,154 @@
+"""The POL-5 case presentation (saksfremstilling): the pupil's case as one document, with
+the completeness check the guideline asks for and the proofs that let a reader verify
+every event in it without trusting the service.
+
+The exported events are the stored bytes (``projections.audit_log.leaf_bytes``: position,
+aggregate, version, topic and the stored state); when a cipher key is configured the state
+in them is encrypted, so the proof covers what was stored and the readable timeline is the
+service's decoding of it.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.dossier import completeness, legal_basis_of
+from domain.pupil import Pupil, pupil_aggregate_id
+from projections.audit_log import leaf_bytes
+from services import checkpoints, merkle, representations
+from services.audit import public_key
+from services.bootstrap import Service
+from services.history import Reader, events, record_read
+
+ROLES_NB = {
+    "guardian": "foresatt", "pupil": "elev", "subject_teacher": "faglærer",
+    "contact_teacher": "kontaktlærer", "principal": "rektor", "school_leadership": "ledelsen",
+    "social_teacher": "sosiallærer", "ppt_advisor": "PPT-rådgiver",
+    "school_health_service": "helsesykepleier", "consultation_team": "konsultasjonsteamet",
+    "child_welfare_contact": "barnevernskontakt", "municipal_director": "kommunedirektør",
+    "auditor": "revisor", "integration_platform": "integrasjonsplattformen",
+    "skolefravaer": "Skolefravær",
+}
+RELATIONS_NB = {"mother": "mor", "father": "far", "guardian": "foresatt", "pupil": "eleven",
+                "other": "annen"}
+CHANNELS_NB = {"phone": "telefon", "sms": "SMS", "email": "e-post", "letter": "brev",
+               "home_visit": "hjemmebesøk", "meeting": "møte", "app": "app",
+               "post": "post", "digital_mailbox": "digital postkasse"}
+
+
+def build(svc: Service, pupil_id: UUID, tenant: str | None, reader: Reader
+          ) -> dict[str, Any] | None:
+    """The dossier as data (JSON); None for a pupil the service knows nothing about."""
+    svc.audit_log.catch_up()  # every event in it hashed and under a signed checkpoint
+    found_tenant, timeline = events(svc, pupil_id, tenant, None, reader)
+    if found_tenant is None:
+        return None
+    record_read(svc, found_tenant, pupil_id, reader, "dossier")
+    pupil: Pupil = svc.app.repository.get(pupil_aggregate_id(found_tenant, pupil_id))
+    enrolment = pupil.latest_enrolment()
+    case = svc.cases.case(pupil_id, found_tenant, restricted=reader.handles_safeguarding)
+    records = [(r["type"], r["body"]) for r in case["records"]]
+    tally = svc.absence.tally(pupil_id, None, found_tenant)
+    for entry in timeline:
+        basis = legal_basis_of(entry["type"], date.fromisoformat(entry["occurred_at"][:10]))
+        entry["legal_basis"] = basis.citation if basis else None
+        entry["legal_basis_verified"] = basis.verified if basis else None
+    return {
+        "title": "Saksfremstilling – alvorlig skolefravær",
+        "made_at": svc.ingestor.clock().isoformat(),
+        "pupil": {"pupil_id": str(pupil_id), "name": enrolment.name,
+                  "national_id": enrolment.national_id, "school_id": enrolment.school_id,
+                  "school_year": enrolment.school_year, "grade": enrolment.grade,
+                  "class_id": enrolment.class_id,
+                  "contact_teacher_id": enrolment.contact_teacher_id,
+                  "guardians": [{"guardian_id": g.guardian_id,
+                                 "relation": RELATIONS_NB.get(g.relation.value, g.relation.value),
+                                 "name": g.name} for g in enrolment.guardians]},
+        "municipality": found_tenant,
+        "stage": case["stage"],
+        "absence": {"days": tally.totals.days.as_dict(),
+                    "lessons": tally.totals.lessons.as_dict(),
+                    "late_arrivals": tally.totals.late_arrivals,
+                    "left_school": tally.totals.left_school},
+        "contacts": [_contact(r) for r in case["records"] if r["type"] == "ContactLogged"],
+        "letters": [_letter(r) for r in case["records"] if r["type"] == "LetterSent"],
+        "meetings": [_meeting(r) for r in case["records"] if r["type"] == "MeetingHeld"],
+        "records": [{"type": r["type"], "occurred_at": r["occurred_at"],
+                     "position": r["position"], **representations.plain(r["body"])}
+                    for r in case["records"]
+                    if r["type"] not in ("ContactLogged", "LetterSent", "MeetingHeld")],
+        "timeline": timeline,
+        "completeness": [r.as_dict() for r in completeness(records)],
+        **_proofs(svc, [entry["position"] for entry in timeline]),
+    }
+
+
+def _contact(record: dict[str, Any]) -> dict[str, Any]:
+    contact = record["body"]["contact"]
+    return {"contact_id": contact.contact_id,
+            "made_by": f"{contact.made_by.id} ({ROLES_NB.get(contact.made_by.role.value, '')})",
+            "contacted": (RELATIONS_NB.get(contact.contacted.relation.value,
+                                           contact.contacted.relation.value)
+                          + (f" {contact.contacted.name}" if contact.contacted.name else "")),
+            "date": contact.on.isoformat(),
+            "time": contact.at_time.strftime("%H:%M") if contact.at_time else None,
+            "channel": CHANNELS_NB.get(contact.channel.value, contact.channel.value),
+            "reached": contact.reached, "result": contact.result,
+            "information_obtained": contact.information_obtained,
+            "position": record["position"]}
+
+
+def _letter(record: dict[str, Any]) -> dict[str, Any]:
+    letter = record["body"]["letter"]
+    return {"letter_id": letter.letter_id, "date": record["occurred_at"][:10],
+            "recipients": list(letter.recipients), "purpose": letter.purpose.value,
+            "channel": CHANNELS_NB.get(letter.channel.value, letter.channel.value),
+            "states_legal_basis": letter.states_legal_basis,
+            "states_criminal_liability": letter.states_criminal_liability,
+            "document_ref": letter.document_ref, "position": record["position"]}
+
+
+def _meeting(record: dict[str, Any]) -> dict[str, Any]:
+    meeting = record["body"]["meeting"]
+    return {"meeting_id": meeting.meeting_id, "kind": meeting.kind.value,
+            "at": meeting.at.isoformat(), "pupil_participated": meeting.pupil_participated,
+            "pupil_absent_reason": meeting.pupil_absent_reason,
+            "minutes": meeting.minutes, "position": record["position"]}
+
+
+def _proofs(svc: Service, positions: list[int]) -> dict[str, Any]:
+    """The signed checkpoint and an inclusion proof for each of the dossier's events."""
+    latest = svc.audit_log.latest_checkpoint()
+    key = public_key(svc.views, svc.settings.key_environ())
+    if latest is None or key is None:
+        return {"digest": None, "audit": None}
+    size, note = latest
+    leaves = svc.audit_log.leaf_hashes(size)
+    with svc.views.transaction() as tx:
+        indexes = dict(tx.execute("SELECT position, leaf_index FROM audit_leaf WHERE "
+                                  "leaf_index < :size", {"size": size}))
+    exported = []
+    for position in positions:
+        index = indexes.get(position)
+        if index is None:
+            continue
+        [notification] = svc.app.recorder.select_notifications(start=position, limit=1)
+        stored = leaf_bytes(position, notification.originator_id,
+                            notification.originator_version, notification.topic,
+                            notification.state)
+        exported.append({"position": position, "leaf_index": int(index),
+                         "stored_bytes_b64": base64.b64encode(stored).decode(),
+                         "inclusion_proof": [h.hex() for h in
+                                             merkle.inclusion_proof(leaves, int(index))]})
+    checkpoint = checkpoints.parse_and_verify(note, key)
+    return {
+        "digest": {"tree_size": size, "root_sha256": checkpoint.root.hex(),
+                   "issued_at": checkpoint.issued_at,
+                   "public_key_fingerprint_sha256": checkpoints.public_key_fingerprint(key)},
+        "audit": {"checkpoint": note, "public_key_pem": checkpoints.public_key_pem_of(key),
+                  "events": exported},
+    }
+

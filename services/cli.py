@@ -78,6 +78,14 @@ def status(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def verify(args: argparse.Namespace) -> int:
+    """Recompute the tamper-evident log with a progress bar; exit 1 when it is broken."""
+    from services import audit
+
+    return audit.main(["verify", "--catch-up", *(["--public-key", args.public_key]
+                                                 if args.public_key else [])])
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -91,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     worker.set_defaults(func=run_worker)
     commands.add_parser("catch-up", help=catch_up.__doc__).set_defaults(func=catch_up)
     commands.add_parser("rebuild", help=rebuild.__doc__).set_defaults(func=rebuild)
+    verify_parser = commands.add_parser("verify", help=verify.__doc__)
+    verify_parser.add_argument("--public-key", help="the published public key (PEM file)")
+    verify_parser.set_defaults(func=verify)
     status_parser = commands.add_parser("status", help=status.__doc__)
     status_parser.add_argument("--max-lag", type=int, default=None)
     status_parser.set_defaults(func=status)

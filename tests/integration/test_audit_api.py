@@ -1,0 +1,39 @@
+"""The audit endpoints as an auditor uses them, against a store someone has tampered with."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from services.api import create_app
+from services.bootstrap import Service
+from tests.support.case_events import contact, letter
+from tests.support.events import enrolled, new_pupil
+
+
+@pytest.mark.rule("POL-3")
+def test_verify_finds_a_contact_log_edited_in_the_database(
+        pg_service: Service, postgres_conninfo: str, pg_schema: str) -> None:
+    client = create_app(lambda: pg_service).test_client()
+    pupil = new_pupil()
+    outcomes = pg_service.ingestor.ingest([
+        enrolled(pupil), contact(pupil, "2026-10-01T10:00:00+02:00"),
+        letter(pupil, "2026-10-02T10:00:00+02:00")])
+    contact_position = outcomes[1].position
+
+    intact = client.get("/v1/audit/verify").get_json()
+    key = client.get("/v1/audit/public-key").get_json()
+    checkpoint = client.get("/v1/audit/checkpoint").get_data(as_text=True)
+    with psycopg.connect(postgres_conninfo, autocommit=True) as connection:
+        connection.execute(
+            f"UPDATE {pg_schema}.skolefravaer_events SET state = overlay(state placing "
+            f"'\\x58'::bytea from 40 for 1) WHERE notification_id = %s", (contact_position,))
+    broken = client.get("/v1/audit/verify").get_json()
+
+    assert intact == {"intact": True, "checked": len(outcomes) * 2, "reason": None,
+                      "first_broken_position": None}
+    assert key["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert len(key["fingerprint_sha256"]) == 64
+    assert checkpoint.splitlines()[1] == str(len(outcomes) * 2)
+    assert broken["intact"] is False
+    assert broken["first_broken_position"] == contact_position

@@ -130,7 +130,11 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
                                     kind="view-behind", headers={"Retry-After": "1"})
         return None
 
-    def years_of(pupil_id: UUID, query: dict[str, Any]) -> dict[str, tuple[str, int]] | Response:
+    def enrolled_pupil(query: dict[str, Any], pupil_id: UUID
+                       ) -> dict[str, tuple[str, int]] | Response:
+        """Read your writes first; then the pupil's school years, or a 404 problem."""
+        if (waited := consistent(query)) is not None:
+            return waited
         years = service().absence.years(pupil_id, query["tenant"])
         if not years:
             return problems.problem(404, "Not Found", "no enrolled pupil has this pupil_id",
@@ -141,9 +145,7 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
     @pupils.arguments(PupilQuerySchema, location="query")
     def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
         """Days and single lessons, documented / undocumented, per month and half-year."""
-        if (waited := consistent(query)) is not None:
-            return waited
-        years = years_of(pupil_id, query)
+        years = enrolled_pupil(query, pupil_id)
         if isinstance(years, Response):
             return years
         tally = service().absence.tally(pupil_id, query["school_year"], query["tenant"])
@@ -158,9 +160,7 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
     @pupils.arguments(PupilQuerySchema, location="query")
     def get_diploma(query: dict[str, Any], pupil_id: UUID) -> Response:
         """DIP-1…DIP-7: a school year's diploma figures, or without it the sum of 8–10."""
-        if (waited := consistent(query)) is not None:
-            return waited
-        years = years_of(pupil_id, query)
+        years = enrolled_pupil(query, pupil_id)
         if isinstance(years, Response):
             return years
         svc = service()
@@ -179,9 +179,7 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
     @pupils.arguments(PupilQuerySchema, location="query")
     def get_concerns(query: dict[str, Any], pupil_id: UUID) -> Response:
         """Every concern raised (CON-*): rule, period, when, and the events behind it."""
-        if (waited := consistent(query)) is not None:
-            return waited
-        years = years_of(pupil_id, query)
+        years = enrolled_pupil(query, pupil_id)
         if isinstance(years, Response):
             return years
         raised = service().concerns.concerns(pupil_id, query["tenant"])
@@ -196,9 +194,7 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
 
         Safeguarding records (SAFE) are shown only to the roles that handle them, named by
         the ``X-Skolefravaer-Role`` header until sign-in (Feide) gives the caller's role."""
-        if (waited := consistent(query)) is not None:
-            return waited
-        years = years_of(pupil_id, query)
+        years = enrolled_pupil(query, pupil_id)
         if isinstance(years, Response):
             return years
         svc = service()

@@ -57,9 +57,22 @@ class Facets:
     attributes: dict[str, Any] = field(default_factory=dict)
 
     def satisfies(self, matcher: dict[str, Any]) -> bool:
-        return matcher["type"] == self.type and all(
-            self.attributes.get(key) == value for key, value in matcher.items()
-            if key != "type")
+        """Equal attributes; ``covers``: the day is among the event's days; ``on_or_after``:
+        the event happened that day or later."""
+        if matcher["type"] != self.type:
+            return False
+        for key, value in matcher.items():
+            if key == "type":
+                continue
+            if key == "covers":
+                if value not in self.attributes.get("days", ()):
+                    return False
+            elif key == "on_or_after":
+                if self.attributes.get("on", "") < value:
+                    return False
+            elif self.attributes.get(key) != value:
+                return False
+        return True
 
 
 GUARDIANS = {ContactedRelation.MOTHER, ContactedRelation.FATHER, ContactedRelation.GUARDIAN}
@@ -71,7 +84,13 @@ def facets(event: Any) -> Facets:
     name = type(event).__name__
     if isinstance(event, Case.ContactLogged):
         return Facets(name, {"to_guardian": event.contact.contacted.relation in GUARDIANS,
-                             "reached": event.contact.reached})
+                             "reached": event.contact.reached,
+                             "on": event.contact.on.isoformat()})
+    if name == "AbsenceNoticeReceived":
+        notice = event.notice
+        days = [(notice.from_date + timedelta(days=n)).isoformat()
+                for n in range(min((notice.to_date - notice.from_date).days, 366) + 1)]
+        return Facets(name, {"days": days})
     if isinstance(event, Case.MeetingHeld):
         return Facets(name, {"kind": event.meeting.kind.value,
                              "conclusion": event.meeting.conclusion.value
@@ -223,8 +242,10 @@ def _absence_tasks(event: Any, at: datetime) -> list[TaskSpec]:
     if not isinstance(event, Pupil.AbsenceRecorded):
         return []
     day = event.absence.date
-    guardians = ({"type": "ContactLogged", "to_guardian": True},
-                 {"type": "AbsenceNoticeReceived"})
+    # Closed by a contact with the guardians that day or later, or their notice of that day.
+    guardians = ({"type": "ContactLogged", "to_guardian": True,
+                  "on_or_after": day.isoformat()},
+                 {"type": "AbsenceNoticeReceived", "covers": day.isoformat()})
     if event.absence.scope is AbsenceScope.DAY:
         return [TaskSpec("FOL-4", "call-guardians", "Ring foresatte samme dag: fraværet er "
                          "ikke meldt", end_of_day(day), guardians)]
@@ -233,7 +254,8 @@ def _absence_tasks(event: Any, at: datetime) -> list[TaskSpec]:
                  "fravær fra enkelttime", end_of_day(day), guardians),
         TaskSpec("FOL-7", "discuss-lessons", "Kontakt foresatte og drøft fraværet fra "
                  "enkelttimer (innen en uke)", end_of_day(day + timedelta(days=7)),
-                 ({"type": "ContactLogged", "to_guardian": True},
+                 ({"type": "ContactLogged", "to_guardian": True,
+                   "on_or_after": day.isoformat()},
                   {"type": MEETING, "kind": "guardian_conversation"})),
     ]
 

@@ -22,6 +22,7 @@ from services import (
     dossier,
     dossier_render,
     history,
+    metrics,
     problems,
     representations,
 )
@@ -111,10 +112,12 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
         try:
             outcomes = service().ingestor.ingest(batch["events"])
         except StoreUnavailable:
+            metrics.count_unavailable()
             log.warning("batch not stored: event store unavailable")
             return problems.problem(503, "Service Unavailable", "the event store could not "
                                     "take the batch; nothing was stored, post it again",
                                     kind="store-unavailable", headers={"Retry-After": "2"})
+        metrics.count_outcomes([o.status for o in outcomes])
         return jsonify(_outcomes(outcomes))
 
     pupils = Blueprint("pupils", __name__, url_prefix="/v1", description="Per-pupil reads")
@@ -349,6 +352,15 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
     def healthz() -> Response:
         """Alive: the process answers."""
         return jsonify({"status": "ok"})
+
+    @app.get("/metrics")
+    def get_metrics() -> Response:
+        """Prometheus: events by outcome, the log's head, each worker's lag."""
+        svc = service()
+        text = metrics.exposition(
+            {"skolefravaer_log_head": lambda: svc.app.recorder.max_notification_id() or 0},
+            {"skolefravaer_worker_lag": {w.name: w.lag for w in svc.workers}})
+        return Response(text, mimetype="text/plain; version=0.0.4")
 
     @app.get("/readyz")
     def readyz() -> Response:

@@ -116,3 +116,17 @@ def test_health_readiness_and_openapi(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert {"/v1/events", "/v1/pupils/{pupil_id}/absence"} <= set(spec["paths"])
+
+
+def test_metrics_count_outcomes_and_report_lag(client: FlaskClient) -> None:
+    post(client, EXAMPLE["events"])
+    post(client, EXAMPLE["events"])
+
+    text = client.get("/metrics").get_data(as_text=True)
+
+    assert 'skolefravaer_events_total{status="duplicate"}' in text
+    duplicates = next(line for line in text.splitlines()
+                      if line.startswith('skolefravaer_events_total{status="duplicate"}'))
+    assert int(duplicates.split()[-1]) >= len(EXAMPLE["events"])
+    assert 'skolefravaer_worker_lag{worker="pupil-views"}' in text
+    assert "skolefravaer_log_head " in text

@@ -24,6 +24,16 @@ from services.bootstrap import Service
 INTERNALS = ("envelope", "pupil_id", "originator_id", "originator_version", "timestamp")
 
 
+HEALTH_READERS = (Role.CONTACT_TEACHER, Role.PRINCIPAL, Role.SCHOOL_LEADERSHIP,
+                  Role.SOCIAL_TEACHER, Role.SCHOOL_HEALTH_SERVICE, Role.MUNICIPAL_DIRECTOR)
+"""PRIV-1: the roles that follow up the pupil and need the causes of absence."""
+
+HEALTH_DETAILS = {"notice": ("cause", "cause_text"),
+                  "certificate": ("issued_by", "document_ref"),
+                  "signal": ("text",)}
+SHIELDED = "[skjermet]"
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who is reading (PRIV-3); until sign-in (Feide) it is what the caller says."""
@@ -33,6 +43,22 @@ class Reader:
     @property
     def handles_safeguarding(self) -> bool:
         return self.actor.role in SAFEGUARDING_ROLES
+
+    @property
+    def sees_health_details(self) -> bool:
+        return self.actor.role in HEALTH_READERS
+
+
+def shield(data: dict[str, Any], reader: Reader) -> dict[str, Any]:
+    """PRIV-1: causes of absence and doctors' notes only for the roles that need them."""
+    if reader.sees_health_details:
+        return data
+    shielded = dict(data)
+    for part, names in HEALTH_DETAILS.items():
+        if isinstance(shielded.get(part), dict):
+            shielded[part] = {key: (SHIELDED if key in names and value is not None else value)
+                              for key, value in shielded[part].items()}
+    return shielded
 
 
 def record_read(svc: Service, tenant: str, pupil_id: UUID, reader: Reader, what: str) -> None:
@@ -74,8 +100,8 @@ def events(svc: Service, pupil_id: UUID, tenant: str | None, as_of: datetime | N
             "actor": {"id": envelope.actor.id, "role": Role(envelope.actor.role).value},
             "source": envelope.source, "position": entry.position,
             "hash": hashes.get(entry.position),
-            "data": representations.plain({k: v for k, v in vars(event).items()
-                                           if k not in INTERNALS}),
+            "data": shield(representations.plain({k: v for k, v in vars(event).items()
+                                                  if k not in INTERNALS}), reader),
         })
     return found, listed
 

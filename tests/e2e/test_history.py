@@ -99,3 +99,25 @@ def test_every_read_of_a_history_is_itself_recorded(office: Office) -> None:
         ({"id": "revisor-7", "role": "auditor"}, "history as_of=now"),
         ({"id": "revisor-7", "role": "auditor"}, "history as_of=2026-09-01T12:00:00+02:00")]
     assert all(r["at"] for r in reads)
+
+
+@pytest.mark.rule("PRIV-1")
+def test_causes_of_absence_are_shown_only_to_the_roles_that_follow_the_pupil_up(
+        office: Office) -> None:
+    pupil = new_pupil()
+    sick = notice(pupil, "2026-09-01")
+    sick["data"]["cause_text"] = "Innlagt med lungebetennelse"
+    office.post(datetime(2026, 9, 2, 10, 0, tzinfo=OSLO), enrolled(pupil),
+                absent(pupil, "2026-09-01"), sick)
+
+    def notice_seen_by(role: str) -> dict[str, Any]:
+        response = office.client.get(f"/v1/pupils/{pupil}/history", headers={
+            "X-Skolefravaer-User": "x", "X-Skolefravaer-Role": role})
+        return next(e["data"]["notice"] for e in response.get_json()["events"]
+                    if e["type"] == "AbsenceNoticeReceived")
+
+    teacher, subject = notice_seen_by("contact_teacher"), notice_seen_by("subject_teacher")
+    assert (teacher["cause"], teacher["cause_text"]) == ("illness",
+                                                         "Innlagt med lungebetennelse")
+    assert (subject["cause"], subject["cause_text"]) == ("[skjermet]", "[skjermet]")
+    assert subject["from_date"] == "2026-09-01"

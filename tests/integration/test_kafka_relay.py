@@ -72,6 +72,7 @@ def test_a_consumer_group_reads_every_stored_event_with_no_gap_per_pupil(
         assert positions_per_pupil == sorted(positions_per_pupil)
 
 
+@pytest.mark.rule("PRIV-1")
 def test_topics_carry_no_names_national_ids_or_causes_of_absence(
         relay_environ: dict[str, str], kafka_bootstrap: str) -> None:
     service = build(Settings.from_environ(relay_environ))

@@ -204,6 +204,7 @@ def test_stored_events_decode_to_domain_events(pg_service: Service) -> None:
     assert str(recorded[0].pupil_id) == pupil
 
 
+@pytest.mark.rule("PRIV-1")
 def test_with_a_cipher_key_stored_events_hold_no_readable_personal_data(
         pg_environ: dict[str, str], postgres_conninfo: str, pg_schema: str) -> None:
     import base64

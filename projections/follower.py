@@ -97,6 +97,19 @@ class Worker:
             total += count
         return total
 
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Bring the worker to the head of the log from a request, where the background
+        copy may be doing the same: its win (PositionMoved) is as good as ours."""
+        deadline = time.monotonic() + timeout
+        while self.lag() > 0:
+            if time.monotonic() > deadline:
+                return False
+            try:
+                self.run_once()
+            except positions.PositionMoved:
+                time.sleep(0.02)
+        return True
+
     def run(self, poll_interval: float = 0.2) -> None:
         backoff = poll_interval
         while not self.stopped.is_set():

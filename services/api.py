@@ -315,7 +315,7 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
         """Recompute every stored event's leaf and every signed checkpoint: intact or not,
         how many events were checked, and the first broken position."""
         svc = service()
-        svc.audit_log.catch_up()
+        svc.audit_log.settle()
         result = verify_store(svc.app, svc.views, key=public_key(
             svc.views, svc.settings.key_environ()))
         return jsonify({"intact": result.intact, "checked": result.checked,
@@ -338,7 +338,7 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
     def get_checkpoint() -> Response:
         """The latest signed checkpoint (C2SP signed-note text)."""
         svc = service()
-        svc.audit_log.catch_up()
+        svc.audit_log.settle()
         latest = svc.audit_log.latest_checkpoint()
         if latest is None:
             return problems.problem(404, "Not Found", "the log is empty", kind="empty-log")

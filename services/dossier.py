@@ -42,7 +42,7 @@ CHANNELS_NB = {"phone": "telefon", "sms": "SMS", "email": "e-post", "letter": "b
 def build(svc: Service, pupil_id: UUID, tenant: str | None, reader: Reader
           ) -> dict[str, Any] | None:
     """The dossier as data (JSON); None for a pupil the service knows nothing about."""
-    svc.audit_log.catch_up()  # every event in it hashed and under a signed checkpoint
+    svc.audit_log.settle()  # every event in it hashed and under a signed checkpoint
     found_tenant, timeline = events(svc, pupil_id, tenant, None, reader)
     if found_tenant is None:
         return None

@@ -54,9 +54,9 @@ class Service:
     def workers(self) -> list[Worker]:
         return [*self.projections, self.audit_log, *self.relays, *self.clocks]
 
-    def start_workers(self) -> None:
-        """Run projections, the deadline clock (and relays) in this process, as threads."""
-        for worker in self.workers:
+    def start_workers(self, workers: list[Worker] | None = None) -> None:
+        """Run ``workers`` (all of them by default) in this process, as threads."""
+        for worker in self.workers if workers is None else workers:
             interval = (self.settings.clock_interval if worker in self.clocks
                         else self.settings.poll_interval)
             self.threads.append(worker.start_thread(interval))

@@ -14,14 +14,14 @@ from services.config import Settings
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    """Follow the log: every projection, and the relay when Kafka is configured."""
+    """Follow the log: the projections, the audit log and the deadline clock, and the
+    Kafka relays when Kafka is configured (``--only-relay``: the relays alone)."""
     settings = Settings.from_environ()
     service = build(settings, with_relay=None if args.relay else False)
-    if args.only_relay:
-        if not service.relays:
-            print("KAFKA_BOOTSTRAP_SERVERS is not set: no relay to run", file=sys.stderr)
-            return 2
-        service.projections = []
+    chosen = service.relays if args.only_relay else service.workers
+    if not chosen:
+        print("KAFKA_BOOTSTRAP_SERVERS is not set: no relay to run", file=sys.stderr)
+        return 2
 
     def stop(signum: int, frame: FrameType | None) -> None:
         for worker in service.workers:
@@ -29,7 +29,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    service.start_workers()
+    service.start_workers(chosen)
     for thread in service.threads:
         while thread.is_alive():
             thread.join(timeout=1)

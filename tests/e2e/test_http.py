@@ -130,3 +130,14 @@ def test_metrics_count_outcomes_and_report_lag(client: FlaskClient) -> None:
     assert int(duplicates.split()[-1]) >= len(EXAMPLE["events"])
     assert 'skolefravaer_worker_lag{worker="pupil-views"}' in text
     assert "skolefravaer_log_head " in text
+
+
+def test_reads_scoped_to_another_municipality_find_nothing(client: FlaskClient) -> None:
+    answer = post(client, EXAMPLE["events"])
+    position = last_position(answer)
+
+    own = client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence?tenant=3101&min_position={position}")
+    other = client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence?tenant=0301")
+
+    assert own.status_code == 200
+    assert other.status_code == 404

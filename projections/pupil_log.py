@@ -75,3 +75,11 @@ class PupilLogReader:
                 {"pupil_id": str(pupil_id), "pupil_tenant": tenant,
                  "as_of": utc(as_of) if as_of else None})
         return [LogEntry(int(p), t, u) for p, t, u in rows]
+
+    def pupil_positions(self, pupil_id: UUID, tenant: str) -> list[int]:
+        """Every position of the pupil's own events, in order: the n-th is version n."""
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT position FROM pupil_log WHERE pupil_id = :pupil_id "
+                              "AND tenant = :tenant ORDER BY position",
+                              {"pupil_id": str(pupil_id), "tenant": tenant})
+        return [int(p) for (p,) in rows]

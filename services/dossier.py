@@ -21,7 +21,7 @@ from projections.audit_log import leaf_bytes
 from services import checkpoints, merkle, representations
 from services.audit import public_key
 from services.bootstrap import Service
-from services.history import Reader, events, record_read
+from services.history import Reader, StoredEvents, events, record_read
 
 ROLES_NB = {
     "guardian": "foresatt", "pupil": "elev", "subject_teacher": "faglærer",
@@ -82,7 +82,8 @@ def build(svc: Service, pupil_id: UUID, tenant: str | None, reader: Reader
                     if r["type"] not in ("ContactLogged", "LetterSent", "MeetingHeld")],
         "timeline": timeline,
         "completeness": [r.as_dict() for r in completeness(records)],
-        **_proofs(svc, [entry["position"] for entry in timeline]),
+        **_proofs(svc, [entry["position"] for entry in timeline],
+                  StoredEvents(svc, pupil_id, found_tenant)),
     }
 
 
@@ -119,7 +120,8 @@ def _meeting(record: dict[str, Any]) -> dict[str, Any]:
             "minutes": meeting.minutes, "position": record["position"]}
 
 
-def _proofs(svc: Service, positions: list[int]) -> dict[str, Any]:
+def _proofs(svc: Service, positions: list[int], stored_events: StoredEvents
+            ) -> dict[str, Any]:
     """The signed checkpoint and an inclusion proof for each of the dossier's events."""
     latest = svc.audit_log.latest_checkpoint()
     key = public_key(svc.views, svc.settings.key_environ())
@@ -135,10 +137,9 @@ def _proofs(svc: Service, positions: list[int]) -> dict[str, Any]:
         index = indexes.get(position)
         if index is None:
             continue
-        [notification] = svc.app.recorder.select_notifications(start=position, limit=1)
-        stored = leaf_bytes(position, notification.originator_id,
-                            notification.originator_version, notification.topic,
-                            notification.state)
+        found = stored_events.stored(position)
+        stored = leaf_bytes(position, found.originator_id, found.originator_version,
+                            found.topic, found.state)
         exported.append({"position": position, "leaf_index": int(index),
                          "stored_bytes_b64": base64.b64encode(stored).decode(),
                          "inclusion_proof": [h.hex() for h in

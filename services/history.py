@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.case import SAFEGUARDING_ROLES
 from domain.envelope import Actor, Role
+from domain.pupil import pupil_aggregate_id
 from domain.read_log import ReadLog, read_log_id
 from projections.absence import AbsenceReader
 from projections.cases import RESTRICTED, CaseReader
@@ -86,9 +87,10 @@ def events(svc: Service, pupil_id: UUID, tenant: str | None, as_of: datetime | N
         return None, []
     entries = log.entries(pupil_id, found, as_of)
     hashes = _leaf_hashes(svc, [e.position for e in entries])
+    stored = StoredEvents(svc, pupil_id, found)
     listed = []
     for entry in entries:
-        event = _event_at(svc, entry.position)
+        event = stored.event(entry.position)
         if isinstance(event, RESTRICTED) and not reader.handles_safeguarding:
             continue
         envelope = event.envelope
@@ -111,13 +113,14 @@ def state_as_of(svc: Service, pupil_id: UUID, tenant: str, as_of: datetime,
     """The pupil's tallies, concerns, case stage and tasks as the service knew them at
     ``as_of``: the pupil views rebuilt, in memory, from the events recorded by then."""
     entries = PupilLogReader(svc.views).entries(pupil_id, tenant, as_of, with_tenant_wide=True)
+    stored = StoredEvents(svc, pupil_id, tenant)
     views = SQLiteViews(":memory:")
     projection = PupilViews()
     try:
         with views.transaction() as tx:
             projection.create_tables(tx)
             for entry in entries:
-                projection.apply(tx, LoggedEvent(entry.position, _event_at(svc, entry.position)))
+                projection.apply(tx, LoggedEvent(entry.position, stored.event(entry.position)))
         return derived_state(AbsenceReader(views), ConcernReader(views), CaseReader(views),
                              pupil_id, tenant, as_of, reader)
     finally:
@@ -140,9 +143,30 @@ def derived_state(absence: AbsenceReader, concerns: ConcernReader, cases: CaseRe
     }
 
 
-def _event_at(svc: Service, position: int) -> Any:
-    [notification] = svc.app.recorder.select_notifications(start=position, limit=1)
-    return svc.app.mapper.to_domain_event(notification)
+class StoredEvents:
+    """The stored events behind a pupil's log positions, read in one query.
+
+    Every event of the pupil's aggregate carries an envelope and so has a row in the
+    pupil log, in log order: the n-th position is the aggregate's version n. Other
+    positions (calendars, rule sets) are read one by one; they are few.
+    """
+
+    def __init__(self, svc: Service, pupil_id: UUID, tenant: str) -> None:
+        self.svc = svc
+        positions = PupilLogReader(svc.views).pupil_positions(pupil_id, tenant)
+        stored = svc.app.recorder.select_events(pupil_aggregate_id(tenant, pupil_id),
+                                                lte=len(positions))
+        self._by_position = dict(zip(positions, stored, strict=False))
+
+    def stored(self, position: int) -> Any:
+        """(originator_id, originator_version, topic, state) of the event at ``position``."""
+        found = self._by_position.get(position)
+        if found is None:
+            [found] = self.svc.app.recorder.select_notifications(start=position, limit=1)
+        return found
+
+    def event(self, position: int) -> Any:
+        return self.svc.app.mapper.to_domain_event(self.stored(position))
 
 
 def _leaf_hashes(svc: Service, positions: list[int]) -> dict[int, str]:

@@ -16,11 +16,12 @@ from uuid import UUID
 from domain.calendar import Calendar
 from domain.concerns import Fact, FactKind, Reached, evaluate, is_rolling
 from domain.records import AbsenceScope
-from domain.rule_sets import RuleBook
+from domain.rule_sets import RuleBook, RuleSet
+from domain.school_days import SchoolDays
 from domain.school_year import school_year_bounds, school_year_of
 from domain.tally import Documentation, RecordedAbsence
 from projections import codec, outbox
-from projections.absence import FOR_PUPIL, calendars, facts
+from projections.absence import FOR_PUPIL, facts
 from projections.absence import FactKind as RowKind
 from projections.db import Transaction, ViewDatabase
 
@@ -74,10 +75,10 @@ def rule_book(tx: Transaction, tenant: str) -> RuleBook:
 
 
 def raise_concerns(tx: Transaction, *, tenant: str, pupil_id: UUID, day: date,
-                   raised_at: datetime, position: int) -> list[Reached]:
-    """Evaluate every rule in force on ``day`` for the window around it; store what is new."""
-    rules = rule_book(tx, tenant).on(day)
-    days = calendars(tx, pupil_id, tenant, school_year_of(day))
+                   raised_at: datetime, position: int, rules: RuleSet,
+                   days: SchoolDays) -> list[Reached]:
+    """Evaluate every rule of ``rules`` (those in force on ``day``) for the window around
+    it, with the pupil's school days; store what is new."""
     first, last = school_year_bounds(school_year_of(day))
     known = _concern_facts(facts(tx, pupil_id, tenant, (first - timedelta(days=200), last)))
     raised = []

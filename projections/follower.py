@@ -45,6 +45,10 @@ class Projection(Protocol):
 
     def create_tables(self, tx: Transaction) -> None: ...
 
+    def begin(self) -> None:
+        """Before a batch: forget what an earlier (perhaps rolled back) batch read."""
+        ...
+
     def apply(self, tx: Transaction, logged: LoggedEvent) -> Hashable | None:
         """Apply one event; answer what it touched (or None), for ``finish``."""
         ...
@@ -69,6 +73,7 @@ class ViewSink:
         return positions.read(self.db, self.name)
 
     def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
+        self.projection.begin()
         with self.db.transaction() as tx:
             touched = {self.projection.apply(tx, logged) for logged in batch} - {None}
             self.projection.finish(tx, touched, end)

@@ -15,6 +15,8 @@ from domain.calendar import SchoolCalendar
 from domain.case import FollowUpCase
 from domain.municipality import Municipality
 from domain.pupil import Pupil
+from domain.rule_sets import RuleBook
+from domain.school_days import SchoolDays
 from domain.school_routine import SchoolRoutine
 from domain.school_year import school_year_of
 from projections import absence, cases, concerns, outbox, pupil_log, requests, school_routine
@@ -34,6 +36,25 @@ TRIGGERS = (absence.FactKind.DAY, absence.FactKind.LESSON, absence.FactKind.LATE
 
 class PupilViews:
     name = "pupil-views"
+
+    def __init__(self) -> None:
+        self.begin()
+
+    def begin(self) -> None:
+        """A new batch: forget what the last one read (it may have been rolled back)."""
+        self._rule_books: dict[str, RuleBook] = {}
+        self._school_days: dict[tuple[str, UUID, str], SchoolDays] = {}
+
+    def _rule_book(self, tx: Transaction, tenant: str) -> RuleBook:
+        if tenant not in self._rule_books:
+            self._rule_books[tenant] = concerns.rule_book(tx, tenant)
+        return self._rule_books[tenant]
+
+    def _days(self, tx: Transaction, tenant: str, pupil_id: UUID, year: str) -> SchoolDays:
+        key = (tenant, pupil_id, year)
+        if key not in self._school_days:
+            self._school_days[key] = absence.calendars(tx, pupil_id, tenant, year)
+        return self._school_days[key]
 
     TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar", "rule_set_change",
               "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
@@ -61,12 +82,14 @@ class PupilViews:
         pupil_log.record(tx, event, position)
         if isinstance(event, SchoolCalendar.Published | SchoolCalendar.Republished):
             concerns.record_calendar(tx, event.envelope.tenant, event.calendar)
+            self._school_days.clear()
             return None
         if isinstance(event, SchoolRoutine.Recorded):
             school_routine.apply(tx, event, position)
             return None
         if isinstance(event, Municipality.RuleSetAdopted):
             concerns.record_rule_set_change(tx, event.envelope.tenant, event.change, position)
+            self._rule_books.pop(event.envelope.tenant, None)
             return None
         if not isinstance(event, FollowUpCase.Event):
             return None
@@ -75,6 +98,7 @@ class PupilViews:
             e = event.enrolment
             absence.record_enrolment(tx, tenant, pupil_id, e.school_year, e.school_id, e.grade,
                                      position)
+            self._school_days.pop((tenant, pupil_id, e.school_year), None)
         elif type(event) in FACT_EVENTS:
             fact = getattr(event, FACT_EVENTS[type(event)])
             row = absence.fact_row(fact, event.envelope.occurred_at.date())
@@ -110,13 +134,15 @@ class PupilViews:
                    undocumented: bool = False) -> None:
         """Concerns first (CON-*), then the case they may open and the tasks it sets."""
         tenant = event.envelope.tenant
+        book = self._rule_book(tx, tenant)
         raised = []
         if row is not None and row.kind in TRIGGERS:
-            raised = concerns.raise_concerns(tx, tenant=tenant, pupil_id=event.pupil_id,
-                                             day=row.from_day,
-                                             raised_at=event.envelope.recorded_at,
-                                             position=position)
-        rules = concerns.rule_book(tx, tenant).on(event.envelope.occurred_at.date())
+            raised = concerns.raise_concerns(
+                tx, tenant=tenant, pupil_id=event.pupil_id, day=row.from_day,
+                raised_at=event.envelope.recorded_at, position=position,
+                rules=book.on(row.from_day),
+                days=self._days(tx, tenant, event.pupil_id, school_year_of(row.from_day)))
+        rules = book.on(event.envelope.occurred_at.date())
         cases.apply(tx, event, position, rules=rules, concern_raised=bool(raised),
                     undocumented=undocumented)
 

@@ -103,6 +103,7 @@ class CrashingProjection(PupilViews):
     """Fails once, in the middle of a batch, like a process killed mid-transaction."""
 
     def __init__(self, crash_at: int) -> None:
+        super().__init__()
         self.crash_at = crash_at
 
     def apply(self, tx: object, logged: LoggedEvent) -> object:

@@ -22,6 +22,7 @@ from services import (
     dossier,
     dossier_render,
     history,
+    merkle,
     metrics,
     problems,
     representations,
@@ -34,6 +35,10 @@ from services.ingestion import Outcome, StoreUnavailable
 log = logging.getLogger(__name__)
 
 READ_YOUR_WRITES_TIMEOUT = 5.0
+
+
+class ConsistencyQuerySchema(Schema):
+    old_size = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
 class TaskQuerySchema(Schema):
@@ -343,6 +348,24 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
         if latest is None:
             return problems.problem(404, "Not Found", "the log is empty", kind="empty-log")
         return Response(latest[1], mimetype="text/plain")
+
+    @audit.route("/consistency", methods=["GET"])
+    @audit.arguments(ConsistencyQuerySchema, location="query")
+    def get_consistency(query: dict[str, Any]) -> Response:
+        """RFC 9162 consistency proof from an earlier tree size to the latest checkpoint:
+        a reader who kept an older checkpoint checks that the log only grew since."""
+        svc = service()
+        svc.audit_log.settle()
+        latest = svc.audit_log.latest_checkpoint()
+        if latest is None or query["old_size"] > latest[0]:
+            return problems.problem(400, "Bad Request", "old_size is larger than the log",
+                                    kind="invalid-request", errors=[{
+                                        "field": "old_size", "code": "too_large",
+                                        "detail": "larger than the latest checkpoint"}])
+        size, note = latest
+        proof = merkle.consistency_proof(svc.audit_log.leaf_hashes(size), query["old_size"])
+        return jsonify({"old_size": query["old_size"], "new_size": size, "checkpoint": note,
+                        "proof": [node.hex() for node in proof]})
 
     api.register_blueprint(events)
     api.register_blueprint(audit)

@@ -37,3 +37,25 @@ def test_verify_finds_a_contact_log_edited_in_the_database(
     assert checkpoint.splitlines()[1] == str(len(outcomes) * 2)
     assert broken["intact"] is False
     assert broken["first_broken_position"] == contact_position
+
+
+def test_an_earlier_checkpoint_is_proven_a_prefix_of_the_latest(pg_service: Service) -> None:
+    from services import checkpoints, merkle
+
+    client = create_app(lambda: pg_service).test_client()
+    pupil = new_pupil()
+    pg_service.ingestor.ingest([enrolled(pupil), contact(pupil, "2026-10-01T10:00:00+02:00")])
+    key = checkpoints.load_public_key(client.get("/v1/audit/public-key").get_json()
+                                      ["public_key_pem"])
+    kept = checkpoints.parse_and_verify(client.get("/v1/audit/checkpoint").get_data(
+        as_text=True), key)
+    pg_service.ingestor.ingest([letter(pupil, "2026-10-02T10:00:00+02:00")])
+
+    answer = client.get(f"/v1/audit/consistency?old_size={kept.size}").get_json()
+    latest = checkpoints.parse_and_verify(answer["checkpoint"], key)
+    proof = [bytes.fromhex(node) for node in answer["proof"]]
+
+    assert latest.size > kept.size
+    assert merkle.verify_consistency(kept.size, latest.size, kept.root, latest.root, proof)
+    assert not merkle.verify_consistency(kept.size, latest.size, bytes(32), latest.root, proof)
+    assert client.get("/v1/audit/consistency?old_size=999999").status_code == 400

@@ -68,9 +68,6 @@ class Calendar:
                 raise RuleViolation("period_reversed", "to is before from",
                                     field=f"data.blackout_periods[{index}].to")
 
-    def is_school_day(self, day: date) -> bool:
-        return day in self.school_days
-
 
 def calendar_aggregate_id(tenant: str, school_id: str, school_year: str) -> UUID:
     return scoped_id(tenant, "calendar", school_id, school_year)

@@ -593,3 +593,10 @@ class FollowUpCase(Aggregate):
     def _overdue(self, envelope: Envelope, pupil_id: UUID, task_id: str, rule: str,
                  due_at: datetime) -> None:
         self.overdue.append(task_id)
+
+
+SAFEGUARDING_RECORDS = (FollowUpCase.SafeguardingConcernRecorded, FollowUpCase.HomeVisitOffered,
+                        FollowUpCase.ExtendedTravelPlanned,
+                        FollowUpCase.SchoolHealthServiceNotified)
+"""SAFE: records readable only by `SAFEGUARDING_ROLES`; elsewhere they are at most "a
+restricted record" (so that a pupil's sequence on a topic has no gap)."""

@@ -80,6 +80,11 @@ class LeaveDecision:
     statement: str = NO_REPLACEMENT_TEACHING
     legal_basis: str = ""
 
+    @property
+    def documents_absence(self) -> bool:
+        """LEAVE-9: granted leave documents the absence in the period it covers."""
+        return self.decision is Decision.GRANTED
+
 
 def recommend(application: LeaveApplication, *, applied_on: date, enrolment: Enrolment,
               calendar: Calendar | None, rules: RuleSet,

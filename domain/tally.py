@@ -197,3 +197,20 @@ def _add(figures: Figures, item: CountedAbsence) -> None:
     else:
         count.undocumented += 1
     figures.event_ids.extend(item.recorded_by)
+
+
+@dataclass(frozen=True)
+class ConductAssessment:
+    """ABS-8: in grades 8–10 undocumented absence is reported for the conduct grade."""
+
+    applies: bool
+    undocumented_days: int | None
+    undocumented_lessons: int | None
+
+
+def conduct_assessment(tally: Tally, grade: int | None) -> ConductAssessment:
+    """ABS-8: what the conduct grade is told of a year's tally, in the pupil's grade."""
+    if grade is None or grade < 8:
+        return ConductAssessment(False, None, None)
+    return ConductAssessment(True, tally.totals.days.undocumented,
+                             tally.totals.lessons.undocumented)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.case import SAFEGUARDING_RECORDS
 from domain.case import FollowUpCase as Case
 from domain.follow_up import (
     Stage,
@@ -82,10 +83,6 @@ TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS case_record_pupil ON case_record (pupil_id, tenant)",
 )
-
-RESTRICTED = (Case.SafeguardingConcernRecorded, Case.HomeVisitOffered,
-              Case.ExtendedTravelPlanned, Case.SchoolHealthServiceNotified)
-"""SAFE: readable only by the roles that handle safeguarding."""
 
 FACTS = (Pupil.AbsenceRecorded, Pupil.LateArrivalRecorded, Pupil.LeftSchoolRecorded,
          Pupil.AbsenceNoticeReceived, Pupil.MedicalCertificateReceived, Pupil.RecordCorrected)
@@ -228,7 +225,7 @@ def _record(tx: Transaction, event: Any, position: int) -> None:
          "pupil_id": str(event.pupil_id), "type": event.envelope.type,
          "occurred_at": event.envelope.occurred_at.isoformat(),
          "actor": codec.dumps(event.envelope.actor), "body": codec.dumps(body),
-         "restricted": int(isinstance(event, RESTRICTED)), "position": position})
+         "restricted": int(isinstance(event, SAFEGUARDING_RECORDS)), "position": position})
 
 
 @dataclass(frozen=True)

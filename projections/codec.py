@@ -6,7 +6,7 @@ from typing import Any
 
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
-from services.transcoding import register_domain_transcodings
+from projections.transcoding import register_domain_transcodings
 
 _transcoder = JSONTranscoder()
 for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # as the event store's

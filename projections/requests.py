@@ -13,7 +13,7 @@ from domain.diploma import (
     diploma_total,
     diploma_year,
 )
-from domain.leave import Decision, LeaveApplication, LeaveDecision, Recommendation
+from domain.leave import LeaveApplication, LeaveDecision, Recommendation
 from domain.records import AbsenceScope
 from projections import codec
 from projections.absence import FOR_PUPIL, FactKind, FactRow, facts, record_fact, tally_of
@@ -65,7 +65,7 @@ def record_leave_decision(tx: Transaction, tenant: str, event_id: UUID, applicat
     tx.execute("UPDATE leave_application SET decision = :decision WHERE tenant = :tenant "
                "AND application_id = :id",
                {"tenant": tenant, "id": application_id, "decision": codec.dumps(decision)})
-    if decision.decision is Decision.GRANTED:  # LEAVE-9: granted leave documents absence
+    if decision.documents_absence:
         [(pupil_id, application)] = tx.execute(
             "SELECT pupil_id, application FROM leave_application WHERE tenant = :tenant "
             "AND application_id = :id", {"tenant": tenant, "id": application_id})

@@ -1,1 +1,6 @@
-"""Adapters and entry points: HTTP API, Kafka relay, command line, composition root."""
+"""The service around the domain: intake, store, reads, evidence, HTTP, outbound.
+
+The composition root (`services.bootstrap`), the settings (`services.config`) and the command
+line (`services.cli`) sit here; each capability is a package, the WSGI entry is
+`services.http.wsgi`.
+"""

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.absence import AbsenceReader
-from projections.audit_log import AuditLog
 from projections.cases import CaseReader
 from projections.concerns import ConcernReader
 from projections.db import PostgresViews, SQLiteViews, ViewDatabase
@@ -18,11 +17,14 @@ from projections.follower import Follower, ViewSink, Worker
 from projections.pupil_views import PupilViews
 from projections.requests import RequestReader
 from projections.school_routine import RoutineReader
-from services.application import Skolefravaer
-from services.audit import build_audit_log
-from services.clock import OverdueClock
 from services.config import Settings
-from services.ingestion import Ingestor
+from services.evidence.keys import build_audit_log, public_key
+from services.evidence.recorder import AuditLog
+from services.intake.ingestion import Ingestor
+from services.outbound.clock import OverdueClock
+from services.reads.dossier import Dossiers
+from services.reads.history import History, PupilViewReaders
+from services.store.application import Skolefravaer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ class Service:
     requests: RequestReader
     cases: CaseReader
     routine: RoutineReader
+    history: History
+    dossiers: Dossiers
     projections: list[Follower]
     audit_log: AuditLog
     relays: list[Worker] = field(default_factory=list)
@@ -100,15 +104,19 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
         audit = build_audit_log(app, views, settings, settings.key_environ())
         relays: list[Worker] = []
         if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
-            from services.relay import KafkaRelay, OutboxRelay
+            from services.outbound.relay import KafkaRelay, OutboxRelay
 
             relays = [Follower(app, KafkaRelay(views, settings),
                                batch_size=settings.relay_batch_size),
                       OutboxRelay(views, settings, batch_size=settings.relay_batch_size)]
     ingestor = Ingestor(app, **ingestor_options)
-    cases = CaseReader(views)
+    current = PupilViewReaders.over(views)
+    history = History(app, views, current, ingestor.clock)
     return Service(settings=settings, app=app, views=views, ingestor=ingestor,
-                   absence=AbsenceReader(views), concerns=ConcernReader(views),
-                   requests=RequestReader(views), cases=cases, routine=RoutineReader(views),
+                   absence=current.absence, concerns=current.concerns,
+                   requests=RequestReader(views), cases=current.cases,
+                   routine=RoutineReader(views), history=history,
+                   dossiers=Dossiers(history, current, audit,
+                                     lambda: public_key(views, settings.key_environ())),
                    projections=[pupil_views], audit_log=audit, relays=relays,
-                   clocks=[OverdueClock(ingestor, cases, ingestor.clock)])
+                   clocks=[OverdueClock(ingestor, current.cases, ingestor.clock)])

@@ -96,7 +96,7 @@ class Settings:
         return env
 
     def key_environ(self) -> dict[str, str]:
-        """The signing key as services.audit reads it (absent: one kept in the views)."""
+        """The signing key as services.evidence.verify reads it (absent: one kept in the views)."""
         return {"SKOLEFRAVAER_SIGNING_KEY": self.signing_key} if self.signing_key else {}
 
     def postgres_conninfo(self) -> str:

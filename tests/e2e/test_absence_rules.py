@@ -13,9 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.pupil import Pupil
-from services.api import create_app
 from services.bootstrap import Service, build
 from services.config import Settings
+from services.http.app import create_app
 from tests.support.events import (
     absent,
     applied_for_leave,

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask.testing import FlaskClient
 
-from services.api import create_app
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.offline_verify import verify_bundle
+from services.evidence.offline_verify import verify_bundle
+from services.http.app import create_app
 from tests.conftest import ROOT
 from tests.support.case_events import (
     agreement,
@@ -121,7 +121,7 @@ def test_the_offline_verifier_accepts_the_dossier_and_rejects_any_changed_byte(
     exported.write_text(json.dumps(made))
 
     standalone = subprocess.run(
-        [sys.executable, str(ROOT / "services" / "offline_verify.py"), str(exported)],
+        [sys.executable, str(ROOT / "services" / "evidence" / "offline_verify.py"), str(exported)],
         capture_output=True, text=True, cwd=tmp_path)
     assert verify_bundle(bundle) == []
     assert standalone.returncode == 0, standalone.stdout
@@ -139,7 +139,7 @@ def test_the_offline_verifier_accepts_the_dossier_and_rejects_any_changed_byte(
                                            "A" + target["stored_bytes_b64"][1:40], 1)
     exported.write_text(target_json)
     tampered = subprocess.run(
-        [sys.executable, str(ROOT / "services" / "offline_verify.py"), str(exported)],
+        [sys.executable, str(ROOT / "services" / "evidence" / "offline_verify.py"), str(exported)],
         capture_output=True, text=True, cwd=tmp_path)
     assert tampered.returncode == 1 and "FEIL" in tampered.stdout
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask.testing import FlaskClient
 
-from services.api import create_app
 from services.bootstrap import Service, build
 from services.config import Settings
+from services.http.app import create_app
 from tests.support.case_events import (
     agreement,
     consent,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from services.api import create_app
 from services.bootstrap import Service
+from services.http.app import create_app
 from tests.conftest import ROOT
 from tests.support.events import absent, enrolled, new_pupil
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from services.api import create_app
 from services.bootstrap import Service
+from services.http.app import create_app
 from tests.support.case_events import contact, letter
 from tests.support.events import enrolled, new_pupil
 
@@ -40,7 +40,7 @@ def test_verify_finds_a_contact_log_edited_in_the_database(
 
 
 def test_an_earlier_checkpoint_is_proven_a_prefix_of_the_latest(pg_service: Service) -> None:
-    from services import checkpoints, merkle
+    from services.evidence import checkpoints, merkle
 
     client = create_app(lambda: pg_service).test_client()
     pupil = new_pupil()

@@ -15,10 +15,11 @@ import psycopg
 import pytest
 from eventsourcing.persistence import Notification
 
-from projections.audit_log import AuditLog, leaf_bytes, notification_leaf_hash
-from services import checkpoints, merkle, offline_verify
-from services.audit import VerifyResult, build_audit_log, public_key, signing_key, verify_store
 from services.bootstrap import Service
+from services.evidence import checkpoints, merkle, offline_verify
+from services.evidence.keys import build_audit_log, public_key, signing_key
+from services.evidence.recorder import AuditLog, Signer, leaf_bytes, notification_leaf_hash
+from services.evidence.verify import VerifyResult, verify_store
 from tests.support.events import absent, enrolled, new_pupil, school_days
 
 NO_ENVIRONMENT: dict[str, str] = {}  # use the key kept in audit_key, whatever the shell says
@@ -289,19 +290,23 @@ def test_leaf_bytes_bind_the_position_the_aggregate_and_the_stored_bytes() -> No
 def test_the_audit_log_catches_up_and_proves_every_event_in_its_checkpoint(
         sqlite_service: Service) -> None:
     ingest(sqlite_service, pupils=4, days=10)
-    log = AuditLog(sqlite_service.app, sqlite_service.views, batch_size=9)
-    log.catch_up()
     key = signing_key(sqlite_service.views, NO_ENVIRONMENT)
-    note = log.checkpoint(key, "skolefravaer-test", "skolefravaer/test")
-    checkpoint = checkpoints.parse_and_verify(note, key.public_key())
+    log = AuditLog(sqlite_service.app, sqlite_service.views, batch_size=9,
+                   signer=Signer(key, "skolefravaer-test", "skolefravaer/test"))
+    log.catch_up()
     notifications = sqlite_service.app.recorder.select_notifications(start=1, limit=10_000)
+    proofs = log.proofs([n.id for n in notifications])
+    assert proofs is not None
+    note = proofs.note
+    checkpoint = checkpoints.parse_and_verify(note, key.public_key())
 
     assert log.lag() == 0
     assert checkpoint.size == len(notifications) == 88
-    assert log.root_at(checkpoint.size) == checkpoint.root
-    assert log.checkpoint(key, "skolefravaer-test", "skolefravaer/test") == note  # one per size
+    assert merkle.root(log.leaf_hashes(checkpoint.size)) == checkpoint.root
+    assert log.latest_checkpoint() == (88, note)  # one per size
     for index, notification in enumerate(notifications):
-        leaf_index, size, proof = log.inclusion_proof(notification.id)
+        leaf_index, proof = proofs.by_position[notification.id]
+        size = proofs.size
         assert (leaf_index, size) == (index, checkpoint.size)
         assert merkle.verify_inclusion(notification_leaf_hash(notification), leaf_index, size,
                                        proof, checkpoint.root)
@@ -317,8 +322,11 @@ def test_an_exported_event_verifies_offline(sqlite_service: Service) -> None:
     assert latest is not None
     notifications = sqlite_service.app.recorder.select_notifications(start=1, limit=10_000)
 
+    proofs = log.proofs([n.id for n in notifications])
+    assert proofs is not None
+
     def exported(n: Notification) -> dict[str, object]:
-        leaf_index, _, proof = log.inclusion_proof(n.id)
+        leaf_index, proof = proofs.by_position[n.id]
         data = leaf_bytes(n.id, n.originator_id, n.originator_version, n.topic, n.state)
         return {"position": n.id, "leaf_index": leaf_index,
                 "stored_bytes_b64": base64.b64encode(data).decode(),
@@ -337,20 +345,20 @@ def test_the_command_line_shows_progress_and_exits_1_with_the_first_broken_posit
         pg_service: Service, pg_environ: dict[str, str],
         sql: psycopg.Connection[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from services import audit as audit_cli
+    from services import cli
 
     for name, value in pg_environ.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SKOLEFRAVAER_SIGNING_KEY", raising=False)
     ingest(pg_service)
 
-    assert audit_cli.main(["verify", "--catch-up"]) == 0
+    assert cli.main(["verify"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"intact: {stored_count(sql)} stored events checked")
     assert f"\r[{'#' * 30}] 100% {stored_count(sql)}/{stored_count(sql)}" in err
 
     target = nth_position(sql, 3)
     sql.execute("DELETE FROM skolefravaer_events WHERE notification_id = %s", (target,))
-    assert audit_cli.main(["verify"]) == 1
+    assert cli.main(["verify", "--no-catch-up"]) == 1
     out, _ = capsys.readouterr()
     assert out.startswith(f"NOT intact: first broken position {target}: ")

@@ -145,7 +145,7 @@ def test_a_crash_after_the_broker_acknowledged_resends_rather_than_loses(
     relay = events_relay(service)
     relay.batch_size = 10
 
-    from services import relay as relay_module
+    from services.outbound import relay as relay_module
 
     real_advance = relay_module.positions.advance
 

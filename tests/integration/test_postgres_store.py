@@ -12,7 +12,7 @@ from projections.follower import Follower, LoggedEvent, ViewSink
 from projections.pupil_views import PupilViews
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.ingestion import StoreUnavailable
+from services.intake.ingestion import StoreUnavailable
 from tests.support.events import absent, enrolled, new_pupil, notice, school_days
 
 

@@ -32,7 +32,7 @@ class Gunicorn:
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-             "services.wsgi:app"],
+             "services.http.wsgi:app"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env={**os.environ, **environ, "BIND": f"127.0.0.1:{self.port}",
                  "WEB_CONCURRENCY": str(workers), "LOG_LEVEL": "WARNING"})

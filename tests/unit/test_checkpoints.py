@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services import offline_verify
-from services.checkpoints import (
+from services.evidence import offline_verify
+from services.evidence.checkpoints import (
     Checkpoint,
     CheckpointError,
     generate_private_key,
@@ -36,7 +36,7 @@ from services.checkpoints import (
     sign,
     sign_note,
 )
-from services.merkle import inclusion_proof, leaf_hash, root
+from services.evidence.merkle import inclusion_proof, leaf_hash, root
 
 KEY = load_private_key(base64.b64encode(bytes(range(32))).decode())
 OTHER_KEY = load_private_key(base64.b64encode(bytes(range(1, 33))).decode())

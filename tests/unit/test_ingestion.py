@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.application import Skolefravaer
-from services.ingestion import Ingestor, Outcome
+from services.intake.ingestion import Ingestor, Outcome
+from services.store.application import Skolefravaer
 from tests.support.events import absent, enrolled, envelope, new_pupil, notice
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.merkle import (
+from services.evidence.merkle import (
     EMPTY_ROOT,
     MerkleAccumulator,
     consistency_proof,

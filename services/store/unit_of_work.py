@@ -17,7 +17,7 @@ from domain.references import Reference, reference_id
 from domain.rule_sets import RuleBook, RuleSet
 from domain.school_days import SchoolDays
 from domain.school_year import school_year_of
-from services.application import Skolefravaer
+from services.store.application import Skolefravaer
 
 KEY_FIELDS = {"leave_application": "application_id"}
 

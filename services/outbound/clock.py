@@ -13,7 +13,7 @@ from domain.envelope import Role
 from domain.ids import NAMESPACE
 from projections.cases import CaseReader
 from projections.follower import Worker
-from services.ingestion import Ingestor
+from services.intake.ingestion import Ingestor
 
 CLOCK_ACTOR = {"id": "skolefravaer-clock", "role": Role.SERVICE.value}
 

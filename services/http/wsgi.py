@@ -1,13 +1,13 @@
-"""WSGI entry point: ``gunicorn -c deploy/gunicorn.conf.py services.wsgi:app``."""
+"""WSGI entry point: ``gunicorn -c deploy/gunicorn.conf.py services.http.wsgi:app``."""
 
 from __future__ import annotations
 
 import logging
 import os
 
-from services.api import create_app
 from services.bootstrap import Service, build
 from services.config import Settings
+from services.http.app import create_app
 
 logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                     format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -14,7 +14,7 @@ them back as a UUID); ``topic`` is UTF-8; ``state`` is the ``state`` column byte
 encrypted when a cipher is configured, so destroying a pupil's key (crypto-shredding) leaves
 every proof valid. The first four fields hold no newline, so the encoding is unambiguous.
 An exporter puts these bytes (base64) in a bundle's ``stored_bytes_b64``; the leaf hash is
-``SHA-256(0x00 || leaf_bytes)`` (`services.merkle.leaf_hash`).
+``SHA-256(0x00 || leaf_bytes)`` (`services.evidence.merkle.leaf_hash`).
 
 Leaf indexes are dense (0, 1, 2 …) while positions can skip numbers (PostgreSQL's sequence
 skips the ids of rolled-back inserts), so ``audit_leaf`` maps one to the other.
@@ -23,7 +23,8 @@ skips the ids of rolled-back inserts), so ``audit_leaf`` maps one to the other.
 decoded events and the stored bytes are gone by then. Each batch commits its leaves, the
 accumulator frontier, the position (`projections.positions`, name ``audit-log``) and, when the
 log has a `Signer`, a signed checkpoint of the new tree, in one transaction: every recorded leaf
-is then always covered by a signed checkpoint, which `services.audit.verify_store` insists on.
+is then always covered by a signed checkpoint, which
+`services.evidence.verify.verify_store` insists on.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from eventsourcing.application import Application
 from projections import positions
 from projections.db import Transaction, ViewDatabase
 from projections.follower import Worker
-from services import checkpoints, merkle
+from services.evidence import checkpoints, merkle
 
 NAME = "audit-log"
 LEAF_PREFIX = b"skolefravaer-leaf-v1\n"
@@ -90,6 +91,15 @@ def notification_leaf_hash(notification: Any) -> bytes:
     return merkle.leaf_hash(leaf_bytes(notification.id, notification.originator_id,
                                        notification.originator_version, notification.topic,
                                        notification.state))
+
+
+@dataclass(frozen=True)
+class Proofs:
+    """A signed checkpoint and, by position, (leaf index, inclusion proof) in its tree."""
+
+    size: int
+    note: str
+    by_position: dict[int, tuple[int, list[bytes]]]
 
 
 @dataclass(frozen=True)
@@ -191,13 +201,6 @@ class AuditLog(Worker):
 
     # Checkpoints and proofs -----------------------------------------------------------------
 
-    def checkpoint(self, signing_key: Ed25519PrivateKey, key_name: str = DEFAULT_KEY_NAME,
-                   origin: str = DEFAULT_ORIGIN) -> str:
-        """A signed note for the tree as recorded now, stored in ``audit_checkpoint``."""
-        with self.views.transaction() as tx:
-            return _store_checkpoint(tx, load_accumulator(tx),
-                                     Signer(signing_key, key_name, origin))
-
     def latest_checkpoint(self) -> tuple[int, str] | None:
         """(size, signed note) of the largest stored checkpoint, or None before the first."""
         with self.views.transaction() as tx:
@@ -214,24 +217,21 @@ class AuditLog(Worker):
             raise LookupError(f"the audit log holds {len(rows)} of {size} leaves")
         return [bytes.fromhex(row[0]) for row in rows]
 
-    def root_at(self, size: int) -> bytes:
-        """The RFC 6962 root of the first ``size`` recorded leaves."""
-        return merkle.root(self.leaf_hashes(size))
-
-    def inclusion_proof(self, position: int) -> tuple[int, int, list[bytes]]:
-        """(leaf_index, tree_size, proof) of the event at ``position`` in the tree of the latest
-        stored checkpoint. LookupError when the event is not yet covered by a checkpoint."""
+    def proofs(self, positions: Sequence[int]) -> Proofs | None:
+        """The latest signed checkpoint and an inclusion proof in its tree for each of
+        ``positions`` it covers (others are left out); None before the first checkpoint."""
         latest = self.latest_checkpoint()
+        if latest is None:
+            return None
+        size, note = latest
+        leaves = self.leaf_hashes(size)
         with self.views.transaction() as tx:
-            rows = tx.execute("SELECT leaf_index FROM audit_leaf WHERE position = :position",
-                              {"position": position})
-        if not rows:
-            raise LookupError(f"no recorded leaf at position {position}")
-        index = int(rows[0][0])
-        if latest is None or index >= latest[0]:
-            raise LookupError(f"position {position} is not yet covered by a checkpoint")
-        size = latest[0]
-        return index, size, merkle.inclusion_proof(self.leaf_hashes(size), index)
+            indexes = dict(tx.execute("SELECT position, leaf_index FROM audit_leaf "
+                                      "WHERE leaf_index < :size", {"size": size}))
+        return Proofs(size, note, {
+            position: (int(indexes[position]),
+                       merkle.inclusion_proof(leaves, int(indexes[position])))
+            for position in positions if position in indexes})
 
 
 def recorded_leaves(views: ViewDatabase, after: int, upto: int, limit: int

@@ -9,7 +9,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder
 
 from domain.pupil import Pupil
-from services.transcoding import register_domain_transcodings
+from projections.transcoding import register_domain_transcodings
 
 
 class Skolefravaer(Application[UUID]):

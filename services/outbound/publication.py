@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.calendar import SchoolCalendar
-from domain.case import FollowUpCase
+from domain.case import SAFEGUARDING_RECORDS, FollowUpCase
 from domain.pupil import Pupil
 
 Publisher = Callable[[Any], dict[str, Any]]
@@ -79,10 +79,6 @@ def _case(event: Any) -> dict[str, Any]:
     return {}
 
 
-RESTRICTED = (FollowUpCase.SafeguardingConcernRecorded, FollowUpCase.HomeVisitOffered,
-              FollowUpCase.ExtendedTravelPlanned, FollowUpCase.SchoolHealthServiceNotified)
-"""SAFE: published only as "a restricted record", so the pupil's sequence has no gap."""
-
 PUBLISHERS: dict[type, Publisher] = {
     Pupil.Enrolled: _enrolment,
     Pupil.EnrolmentRecorded: _enrolment,
@@ -113,7 +109,7 @@ def message(event: Any, position: int) -> dict[str, Any] | None:
     if publisher is None and not isinstance(event, FollowUpCase.Event):
         return None  # receipts, references, municipal rule sets, school routines
     envelope = event.envelope
-    restricted = isinstance(event, RESTRICTED)
+    restricted = isinstance(event, SAFEGUARDING_RECORDS)
     return {
         "event_id": str(envelope.event_id),
         "type": "RestrictedRecord" if restricted else envelope.type,

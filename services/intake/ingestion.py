@@ -24,10 +24,16 @@ from marshmallow import Schema
 
 from domain.envelope import Actor, Envelope
 from domain.errors import RuleViolation
-from services.application import Skolefravaer
-from services.contract import DATA_SCHEMAS, ENVELOPE, INTERNAL_SCHEMAS, InvalidData, load_data
-from services.handlers import HANDLERS
-from services.unit_of_work import UnitOfWork
+from services.intake.contract import (
+    DATA_SCHEMAS,
+    ENVELOPE,
+    INTERNAL_SCHEMAS,
+    InvalidData,
+    load_data,
+)
+from services.intake.handlers import HANDLERS
+from services.store.application import Skolefravaer
+from services.store.unit_of_work import UnitOfWork
 
 rejection_log = logging.getLogger("skolefravaer.rejections")
 

@@ -29,9 +29,9 @@ from domain.records import (
     SchoolRefusalSignal,
 )
 from domain.rule_sets import ConcernRule, RuleSetChange
-from services.contract import DATA_SCHEMAS, INTERNAL_SCHEMAS, load_data
-from services.handlers_case import CASE_HANDLERS
-from services.unit_of_work import UnitOfWork
+from services.intake.contract import DATA_SCHEMAS, INTERNAL_SCHEMAS, load_data
+from services.intake.handlers_case import CASE_HANDLERS
+from services.store.unit_of_work import UnitOfWork
 
 Handler = Callable[[UnitOfWork, Envelope, dict[str, Any]], Aggregate]
 

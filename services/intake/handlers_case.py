@@ -27,7 +27,7 @@ from domain.case_records import (
 from domain.envelope import Actor, Envelope
 from domain.pupil import Pupil
 from domain.school_routine import SchoolRoutine, school_routine_id
-from services.unit_of_work import UnitOfWork
+from services.store.unit_of_work import UnitOfWork
 
 Handler = Callable[[UnitOfWork, Envelope, dict[str, Any]], Aggregate]
 Call = Callable[[Pupil, Envelope, dict[str, Any]], None]

@@ -23,7 +23,7 @@ from domain.records import (
     NoticeChannel,
 )
 from domain.rule_sets import ConcernKind, LeaveCapScope, Measure, MonthWindow, Window
-from services.contract_case import CASE_SCHEMAS
+from services.intake.contract_case import CASE_SCHEMAS
 
 TENANT = validate.Regexp(r"^\d{4}$", error="must be a 4-digit municipality number")
 SCHOOL_YEAR = validate.Regexp(r"^\d{4}-\d{4}$", error="must look like '2026-2027'")

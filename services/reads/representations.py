@@ -10,7 +10,7 @@ from uuid import UUID
 
 from domain.diploma import DiplomaFigures, DiplomaRequest, RequestDecision
 from domain.leave import LeaveApplication, LeaveDecision, Recommendation
-from domain.tally import Figures, Tally
+from domain.tally import Figures, Tally, conduct_assessment
 from projections.cases import Task
 from projections.concerns import RaisedConcern
 
@@ -36,11 +36,7 @@ def tally(t: Tally) -> dict[str, Any]:
 
 
 def conduct(t: Tally, grade: int | None) -> dict[str, Any]:
-    """ABS-8: undocumented absence reported for the conduct grade in grades 8–10."""
-    applies = grade is not None and grade >= 8
-    return {"rule": "ABS-8", "applies": applies,
-            "undocumented_days": t.totals.days.undocumented if applies else None,
-            "undocumented_lessons": t.totals.lessons.undocumented if applies else None}
+    return {"rule": "ABS-8", **dataclasses.asdict(conduct_assessment(t, grade))}
 
 
 def diploma(f: DiplomaFigures, requests: list[tuple[str, DiplomaRequest, RequestDecision]]

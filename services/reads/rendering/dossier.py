@@ -7,10 +7,10 @@ from typing import Any
 from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from services import dossier_text as t
-from services.dossier import ROLES_NB
+from services.reads.dossier import ROLES_NB
+from services.reads.rendering import wording as t
 
-_templates = Environment(loader=PackageLoader("services", "templates"),
+_templates = Environment(loader=PackageLoader("services.reads.rendering", "templates"),
                          autoescape=select_autoescape(["html"]))
 
 # The PDF's built-in fonts cover Latin-1 (æ, ø, å and the rest of Norwegian); typographic

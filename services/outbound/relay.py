@@ -18,7 +18,7 @@ from projections import outbox, positions
 from projections.db import ViewDatabase
 from projections.follower import LoggedEvent, Worker
 from services.config import Settings
-from services.publication import message, message_key
+from services.outbound.publication import message, message_key
 
 log = logging.getLogger(__name__)
 

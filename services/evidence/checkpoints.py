@@ -2,7 +2,7 @@
 
 Why: a Merkle root only makes the log tamper-evident if the root itself cannot be swapped; a
 signed checkpoint pins it, and any later checkpoint must be consistent with it (see
-`services.merkle.verify_consistency`). The text follows the C2SP "signed note" and
+`services.evidence.merkle.verify_consistency`). The text follows the C2SP "signed note" and
 transparency-log checkpoint formats so that off-the-shelf tooling can read it:
 
     <origin>

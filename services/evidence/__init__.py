@@ -1,0 +1,1 @@
+"""Evidence: Merkle tree, signed checkpoints, the audit-log recorder, keys, verification."""

@@ -1,0 +1,59 @@
+"""Liveness, readiness and metrics: for the platform, outside the versioned API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from services.bootstrap import Service
+from services.http import metrics
+from services.http.context import service
+
+blp = Blueprint("health", __name__)
+
+
+@blp.get("/healthz")
+def healthz() -> Response:
+    """Alive: the process answers."""
+    return jsonify({"status": "ok"})
+
+
+@blp.get("/readyz")
+def readyz() -> Response:
+    """Ready: the event store, the views and (when configured) the broker answer."""
+    checks = service_checks(service())
+    ready = all(check["ok"] for check in checks.values())
+    response = jsonify({"ready": ready, "checks": checks})
+    response.status_code = 200 if ready else 503
+    return response
+
+
+@blp.get("/metrics")
+def get_metrics() -> Response:
+    """Prometheus: events by outcome, the log's head, each worker's lag."""
+    svc = service()
+    text = metrics.exposition(
+        {"skolefravaer_log_head": lambda: svc.app.recorder.max_notification_id() or 0},
+        {"skolefravaer_worker_lag": {w.name: w.lag for w in svc.workers}})
+    return Response(text, mimetype="text/plain; version=0.0.4")
+
+
+def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
+    checks: dict[str, dict[str, Any]] = {}
+
+    def check(name: str, probe: Callable[[], Any]) -> None:
+        try:
+            checks[name] = {"ok": True, **(probe() or {})}
+        except Exception as error:  # a probe failing is the answer, not an error
+            checks[name] = {"ok": False, "error": type(error).__name__}
+
+    check("event_store", lambda: {"head": svc.app.recorder.max_notification_id() or 0})
+    check("views", svc.views.ping)
+    for worker in svc.workers:
+        check(f"worker:{worker.name}",
+              lambda w=worker: {"lag": w.lag(), "last_error": w.last_error})  # type: ignore[misc]
+    if svc.relays:
+        check("broker", svc.relays[-1].ping)  # type: ignore[attr-defined]
+    return checks

@@ -1,0 +1,84 @@
+"""RFC 9457 problem documents for every error the HTTP API answers.
+
+Endpoints raise `ProblemError`; one handler turns it (and every werkzeug or flask-smorest
+HTTP error) into an ``application/problem+json`` response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from services.intake.contract import field_errors
+
+PROBLEM_BASE = "https://skolefravaer.example/problems/"
+
+
+class ProblemError(Exception):
+    """An answer that is a problem document: raise it from an endpoint."""
+
+    def __init__(self, status: int, title: str, detail: str, *, kind: str,
+                 errors: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.kind = status, title, detail, kind
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def not_found(detail: str, kind: str) -> ProblemError:
+    return ProblemError(404, "Not Found", detail, kind=kind)
+
+
+def unavailable(detail: str, kind: str, retry_after: int) -> ProblemError:
+    """503: nothing was done; the client may try again after ``retry_after`` seconds."""
+    return ProblemError(503, "Service Unavailable", detail, kind=kind,
+                        headers={"Retry-After": str(retry_after)})
+
+
+def invalid(detail: str, *, field: str, code: str, field_detail: str) -> ProblemError:
+    """400: a request parameter is well-formed but not acceptable."""
+    return ProblemError(400, "Bad Request", detail, kind="invalid-request",
+                        errors=[{"field": field, "code": code, "detail": field_detail}])
+
+
+def problem(status: int, title: str, detail: str, *, kind: str,
+            errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + kind, "title": title, "status": status,
+                            "detail": detail, "instance": request.path}
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status,
+                        mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _from_problem_error(error: ProblemError) -> Response:
+    return problem(error.status, error.title, error.detail, kind=error.kind,
+                   errors=error.errors, headers=error.headers)
+
+
+def _from_http_exception(error: HTTPException) -> Response:
+    """Werkzeug's and flask-smorest's errors; invalid arguments name their fields."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = (data.get("messages") or {}).get("json") if isinstance(data, dict) else None
+    if messages is None and isinstance(data, dict):
+        messages = (data.get("messages") or {}).get("query")
+    errors = [{"field": path, "code": "invalid_field", "detail": text}
+              for path, text in field_errors(messages)] if messages else None
+    kind = "invalid-request" if status in (400, 422) else f"http-{status}"
+    detail = ("; ".join(f"{e['field']}: {e['detail']}" for e in errors) if errors
+              else error.description or error.name)
+    return problem(status, error.name, detail, kind=kind, errors=errors)
+
+
+def install(app: Flask) -> None:
+    """Answer every HTTP error as a problem document."""
+    app.register_error_handler(ProblemError, _from_problem_error)
+    app.register_error_handler(HTTPException, _from_http_exception)

@@ -1,0 +1,27 @@
+"""A leave application with the service's recommendation and the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from flask_smorest import Blueprint
+
+from services.http.context import consistent, service
+from services.http.problems import not_found
+from services.http.schemas import ConsistentQuerySchema
+from services.reads import representations
+
+blp = Blueprint("leave", __name__, url_prefix="/v1/leave-applications",
+                description="Leave applications")
+
+
+@blp.route("/<application_id>", methods=["GET"])
+@blp.arguments(ConsistentQuerySchema, location="query")
+@consistent
+def get_leave_application(query: dict[str, Any], application_id: str) -> Response:
+    """The application, the service's recommendation with its rules, the decision."""
+    found = service().requests.leave_application(application_id, query["tenant"])
+    if found is None:
+        raise not_found("no leave application has this id", "unknown-application")
+    return jsonify(representations.leave_application(application_id, found))

@@ -1,0 +1,76 @@
+"""A pupil's figures: absence tally, diploma figures, concerns, the follow-up case."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Response, jsonify
+from flask_smorest import Blueprint
+
+from domain.case import SAFEGUARDING_ROLES
+from services.http.context import caller_role, consistent, enrolled_years, service
+from services.http.problems import not_found
+from services.http.schemas import PupilQuerySchema
+from services.reads import representations
+
+blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Per-pupil reads")
+
+
+@blp.route("/<uuid:pupil_id>/absence", methods=["GET"])
+@blp.arguments(PupilQuerySchema, location="query")
+@consistent
+def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
+    """Days and single lessons, documented / undocumented, per month and half-year."""
+    years = enrolled_years(pupil_id, query["tenant"])
+    tally = service().absence.tally(pupil_id, query["school_year"], query["tenant"])
+    year = query["school_year"] or max(years)
+    grade = years[year][1] if year in years else None
+    return jsonify({"pupil_id": str(pupil_id), "school_year": query["school_year"],
+                    "position": service().pupil_views.sink.position(),
+                    **representations.tally(tally),
+                    "conduct_assessment": representations.conduct(tally, grade)})
+
+
+@blp.route("/<uuid:pupil_id>/diploma", methods=["GET"])
+@blp.arguments(PupilQuerySchema, location="query")
+@consistent
+def get_diploma(query: dict[str, Any], pupil_id: UUID) -> Response:
+    """DIP-1…DIP-7: a school year's diploma figures, or without it the sum of 8–10."""
+    years = enrolled_years(pupil_id, query["tenant"])
+    requests, year = service().requests, query["school_year"]
+    figures = requests.diploma(pupil_id, years, query["tenant"])
+    if year is not None and year not in figures:
+        raise not_found(f"the pupil is not enrolled in {year}", "unknown-school-year")
+    chosen = figures[year] if year else requests.total(figures)
+    return jsonify({"pupil_id": str(pupil_id), **representations.diploma(
+        chosen, requests.requests(pupil_id, year, query["tenant"])),
+        "years": [representations.diploma(f, []) | {"grade": years[y][1]}
+                  for y, f in figures.items()] if year is None else None})
+
+
+@blp.route("/<uuid:pupil_id>/concerns", methods=["GET"])
+@blp.arguments(PupilQuerySchema, location="query")
+@consistent
+def get_concerns(query: dict[str, Any], pupil_id: UUID) -> Response:
+    """Every concern raised (CON-*): rule, period, when, and the events behind it."""
+    enrolled_years(pupil_id, query["tenant"])
+    raised = service().concerns.concerns(pupil_id, query["tenant"])
+    return jsonify({"pupil_id": str(pupil_id),
+                    "concerns": [representations.concern(c) for c in raised]})
+
+
+@blp.route("/<uuid:pupil_id>/case", methods=["GET"])
+@blp.arguments(PupilQuerySchema, location="query")
+@consistent
+def get_case(query: dict[str, Any], pupil_id: UUID) -> Response:
+    """The follow-up case: stage and its history, tasks with due times and rule IDs,
+    agreements, consents, referrals, consultations, contacts, letters, meetings.
+
+    Safeguarding records (SAFE) are shown only to the roles that handle them, named by
+    the ``X-Skolefravaer-Role`` header until sign-in (Feide) gives the caller's role."""
+    enrolled_years(pupil_id, query["tenant"])
+    svc = service()
+    found = svc.cases.case(pupil_id, query["tenant"],
+                           restricted=caller_role() in SAFEGUARDING_ROLES)
+    return jsonify(representations.case(str(pupil_id), found, svc.ingestor.clock()))

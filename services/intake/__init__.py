@@ -1,0 +1,1 @@
+"""Intake: the integration contract (schemas, typed commands), handlers, ingestion."""

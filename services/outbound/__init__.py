@@ -1,0 +1,1 @@
+"""Outbound: the Kafka relays, what may be published, and the deadline clock."""

@@ -1,0 +1,1 @@
+"""Reads: a pupil's history as known at any moment, the dossier, their representations."""

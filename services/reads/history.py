@@ -1,0 +1,200 @@
+"""A pupil's history: every stored event about them, with both times, who, position and
+hash — and the derived state as it was known at any past moment (``as_of``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.case import SAFEGUARDING_RECORDS, SAFEGUARDING_ROLES
+from domain.envelope import Actor, Role
+from domain.privacy import HEALTH_DETAILS, sees_health_details
+from domain.pupil import pupil_aggregate_id
+from domain.read_log import ReadLog, read_log_id
+from projections.absence import AbsenceReader
+from projections.cases import CaseReader
+from projections.concerns import ConcernReader
+from projections.db import SQLiteViews, ViewDatabase
+from projections.follower import LoggedEvent
+from projections.pupil_log import PupilLogReader
+from projections.pupil_views import PupilViews
+from services.reads import representations
+from services.store.application import Skolefravaer
+
+INTERNALS = ("envelope", "pupil_id", "originator_id", "originator_version", "timestamp")
+SHIELDED = "[skjermet]"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who is reading (PRIV-3); until sign-in (Feide) it is what the caller says."""
+
+    actor: Actor
+
+    @property
+    def handles_safeguarding(self) -> bool:
+        return self.actor.role in SAFEGUARDING_ROLES
+
+    @property
+    def sees_health_details(self) -> bool:
+        return sees_health_details(self.actor.role)
+
+
+def shield(data: dict[str, Any], reader: Reader) -> dict[str, Any]:
+    """PRIV-1: health details replaced by ``[skjermet]`` for readers without need to know."""
+    if reader.sees_health_details:
+        return data
+    shielded = dict(data)
+    for part, names in HEALTH_DETAILS.items():
+        if isinstance(shielded.get(part), dict):
+            shielded[part] = {key: (SHIELDED if key in names and value is not None else value)
+                              for key, value in shielded[part].items()}
+    return shielded
+
+
+@dataclass(frozen=True)
+class PupilViewReaders:
+    """The readers the derived state is built from."""
+
+    absence: AbsenceReader
+    concerns: ConcernReader
+    cases: CaseReader
+
+    def state(self, pupil_id: UUID, tenant: str | None, now: datetime,
+              reader: Reader) -> dict[str, Any]:
+        """The pupil's tallies, concerns, case stage and tasks in these views."""
+        tally = self.absence.tally(pupil_id, None, tenant)
+        case = self.cases.case(pupil_id, tenant, restricted=reader.handles_safeguarding)
+        return {
+            "absence": {"days": tally.totals.days.as_dict(),
+                        "lessons": tally.totals.lessons.as_dict(),
+                        "late_arrivals": tally.totals.late_arrivals,
+                        "left_school": tally.totals.left_school},
+            "concerns": [representations.concern(c)
+                         for c in self.concerns.concerns(pupil_id, tenant)],
+            "case": {"stage": case["stage"],
+                     "tasks": [representations.task(t, now) for t in case["tasks"]]},
+        }
+
+    @classmethod
+    def over(cls, views: ViewDatabase) -> PupilViewReaders:
+        return cls(AbsenceReader(views), ConcernReader(views), CaseReader(views))
+
+
+class History:
+    """Reads a pupil's stored events and records who read them (PRIV-3)."""
+
+    def __init__(self, app: Skolefravaer, views: ViewDatabase, current: PupilViewReaders,
+                 clock: Callable[[], datetime]) -> None:
+        self.app = app
+        self.views = views
+        self.current = current
+        self.clock = clock
+        self.log = PupilLogReader(views)
+
+    def record_read(self, tenant: str, pupil_id: UUID, reader: Reader, what: str) -> None:
+        """PRIV-3: the read is stored before anything is answered."""
+        log = self.app.find(read_log_id(tenant, pupil_id)) or ReadLog(tenant, pupil_id)
+        log.read(reader.actor, what)
+        self.app.save(log)
+
+    def reads(self, tenant: str, pupil_id: UUID) -> list[dict[str, Any]]:
+        return [{"at": e.timestamp.isoformat(),
+                 "reader": {"id": e.reader.id, "role": Role(e.reader.role).value},
+                 "what": e.what}
+                for e in self.app.events.get(read_log_id(tenant, pupil_id))
+                if isinstance(e, ReadLog.Read)]
+
+    def tenant_of(self, pupil_id: UUID, tenant: str | None) -> str | None:
+        """The pupil's municipality; None for a pupil nothing was ever recorded about."""
+        return self.log.tenant_of(pupil_id, tenant)
+
+    def events(self, pupil_id: UUID, tenant: str, as_of: datetime | None,
+               reader: Reader) -> list[dict[str, Any]]:
+        """Every event about the pupil known at ``as_of``, as the reader may see it."""
+        entries = self.log.entries(pupil_id, tenant, as_of)
+        hashes = self._leaf_hashes([e.position for e in entries])
+        stored = self.stored_events(pupil_id, tenant)
+        listed = []
+        for entry in entries:
+            event = stored.event(entry.position)
+            if isinstance(event, SAFEGUARDING_RECORDS) and not reader.handles_safeguarding:
+                continue
+            listed.append(_listed(event, entry.position, hashes.get(entry.position), reader))
+        return listed
+
+    def state(self, pupil_id: UUID, tenant: str, as_of: datetime | None,
+              reader: Reader) -> dict[str, Any]:
+        """The derived state now, or as the service knew it at ``as_of``: the pupil views
+        rebuilt, in memory, from the events recorded by then."""
+        if as_of is None:
+            return self.current.state(pupil_id, tenant, self.clock(), reader)
+        entries = self.log.entries(pupil_id, tenant, as_of, with_tenant_wide=True)
+        stored = self.stored_events(pupil_id, tenant)
+        views = SQLiteViews(":memory:")
+        projection = PupilViews()
+        try:
+            with views.transaction() as tx:
+                projection.create_tables(tx)
+                for entry in entries:
+                    projection.apply(tx, LoggedEvent(entry.position,
+                                                     stored.event(entry.position)))
+            return PupilViewReaders.over(views).state(pupil_id, tenant, as_of, reader)
+        finally:
+            views.close()
+
+    def stored_events(self, pupil_id: UUID, tenant: str) -> StoredEvents:
+        return StoredEvents(self.app, self.log.pupil_positions(pupil_id, tenant),
+                            pupil_aggregate_id(tenant, pupil_id))
+
+    def _leaf_hashes(self, positions: list[int]) -> dict[int, str]:
+        if not positions:
+            return {}
+        with self.views.transaction() as tx:
+            rows = tx.execute("SELECT position, leaf_hash FROM audit_leaf WHERE position >= "
+                              ":first AND position <= :last",
+                              {"first": positions[0], "last": positions[-1]})
+        wanted = set(positions)
+        return {int(p): h for p, h in rows if int(p) in wanted}
+
+
+def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
+            ) -> dict[str, Any]:
+    envelope = event.envelope
+    return {
+        "event_id": str(envelope.event_id), "type": envelope.type,
+        "type_version": envelope.type_version,
+        "occurred_at": envelope.occurred_at.isoformat(),
+        "recorded_at": envelope.recorded_at.isoformat(),
+        "actor": {"id": envelope.actor.id, "role": Role(envelope.actor.role).value},
+        "source": envelope.source, "position": position, "hash": leaf_hash,
+        "data": shield(representations.plain({k: v for k, v in vars(event).items()
+                                              if k not in INTERNALS}), reader),
+    }
+
+
+class StoredEvents:
+    """The stored events behind a pupil's log positions, read in one query.
+
+    Every event of the pupil's aggregate carries an envelope and so has a row in the
+    pupil log, in log order: the n-th position is the aggregate's version n. Other
+    positions (calendars, rule sets) are read one by one; they are few.
+    """
+
+    def __init__(self, app: Skolefravaer, positions: list[int], aggregate_id: UUID) -> None:
+        self.app = app
+        stored = app.recorder.select_events(aggregate_id, lte=len(positions))
+        self._by_position = dict(zip(positions, stored, strict=False))
+
+    def stored(self, position: int) -> Any:
+        """(originator_id, originator_version, topic, state) of the event at ``position``."""
+        found = self._by_position.get(position)
+        if found is None:
+            [found] = self.app.recorder.select_notifications(start=position, limit=1)
+        return found
+
+    def event(self, position: int) -> Any:
+        return self.app.mapper.to_domain_event(self.stored(position))

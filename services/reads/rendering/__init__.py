@@ -1,0 +1,1 @@
+"""Rendering: documents people read (HTML, PDF) and their Norwegian wording."""

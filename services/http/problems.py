@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from services.intake.contract import field_errors
+from services.intake.loading import field_errors
 
 PROBLEM_BASE = "https://skolefravaer.example/problems/"
 

@@ -1,4 +1,5 @@
-"""The integration contract of EVENTS.md as marshmallow schemas.
+"""The integration contract of EVENTS.md as marshmallow schemas, each loading into its typed
+command (`services.intake.commands`).
 
 These schemas check shape and types only; the rules of RULES.md live in ``domain/``.
 Unknown fields are refused so that a misspelt field is a clear error rather than a
@@ -9,21 +10,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from domain.calendar import BlackoutKind
-from domain.diploma import DocumentKind, ExclusionBasis
+from domain.calendar import BlackoutKind, BlackoutPeriod, HolyDay
+from domain.diploma import DiplomaRequest, DocumentKind, DocumentRef, ExclusionBasis
 from domain.envelope import Role
-from domain.leave import Decision, LeaveReason, Level
+from domain.leave import Decision, LeaveApplication, LeaveReason, Level
 from domain.records import (
+    Absence,
+    AbsenceNotice,
     AbsenceScope,
+    Departure,
+    Enrolment,
+    Guardian,
     GuardianRelation,
+    LateArrival,
     LeavingReason,
+    LeftSchool,
+    Lesson,
+    MedicalCertificate,
     NoticeCause,
     NoticeChannel,
+    SchoolRefusalSignal,
 )
-from domain.rule_sets import ConcernKind, LeaveCapScope, Measure, MonthWindow, Window
+from domain.rule_sets import (
+    ConcernKind,
+    ConcernRule,
+    LeaveCapScope,
+    Measure,
+    MonthWindow,
+    RuleSetChange,
+    Window,
+)
+from services.intake import commands as c
 from services.intake.contract_case import CASE_SCHEMAS
+from services.intake.loading import CommandSchema, TupleList, ValueSchema
 
 TENANT = validate.Regexp(r"^\d{4}$", error="must be a 4-digit municipality number")
 SCHOOL_YEAR = validate.Regexp(r"^\d{4}-\d{4}$", error="must look like '2026-2027'")
@@ -52,20 +73,22 @@ class BatchSchema(Schema):
                          validate=validate.Length(min=1, max=1000))
 
 
-class GuardianSchema(Schema):
+class GuardianSchema(ValueSchema):
+    value = Guardian
     guardian_id = fields.String(required=True, validate=validate.Length(min=1))
     relation = fields.Enum(GuardianRelation, by_value=True, required=True)
     name = fields.String(load_default=None)
 
 
-class PupilEnrolledSchema(Schema):
+class PupilEnrolledSchema(CommandSchema):
+    command = c.EnrolPupil
     pupil_id = fields.UUID(required=True)
     school_id = fields.String(required=True, validate=validate.Length(min=1))
     school_year = fields.String(required=True, validate=SCHOOL_YEAR)
     grade = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
     class_id = fields.String(required=True)
     contact_teacher_id = fields.String(required=True)
-    guardians = fields.List(fields.Nested(GuardianSchema), required=True)
+    guardians = TupleList(fields.Nested(GuardianSchema), required=True)
     chronic_illness_or_disability = fields.Boolean(load_default=False)
     faith_community = fields.String(load_default=None)
     can_swim = fields.Boolean(load_default=None)
@@ -74,31 +97,38 @@ class PupilEnrolledSchema(Schema):
                                 validate=validate.Regexp(r"^\d{11}$",
                                                          error="must be 11 digits"))
 
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> c.EnrolPupil:
+        return c.EnrolPupil(Enrolment(**data))
 
-class BlackoutPeriodSchema(Schema):
+
+class BlackoutPeriodSchema(ValueSchema):
+    value = BlackoutPeriod
     kind = fields.Enum(BlackoutKind, by_value=True, required=True)
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
-    grades = fields.List(fields.Integer(validate=validate.Range(min=1, max=10)),
-                         load_default=list)
+    from_date = fields.Date(required=True, data_key="from")
+    to_date = fields.Date(required=True, data_key="to")
+    grades = TupleList(fields.Integer(validate=validate.Range(min=1, max=10)),
+                       load_default=tuple)
 
 
-class HolyDaySchema(Schema):
+class HolyDaySchema(ValueSchema):
+    value = HolyDay
     faith_community = fields.String(required=True)
     date = fields.Date(required=True)
 
 
-class SchoolCalendarPublishedSchema(Schema):
+class SchoolCalendarPublishedSchema(CommandSchema):
     """Either ``school_days`` or ``first_day`` + ``last_day`` (+ ``non_school_days``)."""
 
+    command = c.PublishCalendar
     school_id = fields.String(required=True, validate=validate.Length(min=1))
     school_year = fields.String(required=True, validate=SCHOOL_YEAR)
-    school_days = fields.List(fields.Date(), load_default=None)
+    school_days = TupleList(fields.Date(), load_default=None)
     first_day = fields.Date(load_default=None)
     last_day = fields.Date(load_default=None)
-    non_school_days = fields.List(fields.Date(), load_default=list)
-    blackout_periods = fields.List(fields.Nested(BlackoutPeriodSchema), load_default=list)
-    holy_days = fields.List(fields.Nested(HolyDaySchema), load_default=list)
+    non_school_days = TupleList(fields.Date(), load_default=tuple)
+    blackout_periods = TupleList(fields.Nested(BlackoutPeriodSchema), load_default=tuple)
+    holy_days = TupleList(fields.Nested(HolyDaySchema), load_default=tuple)
 
     @validates_schema
     def _days_given_one_way(self, data: dict[str, Any], **_: Any) -> None:
@@ -109,55 +139,62 @@ class SchoolCalendarPublishedSchema(Schema):
                                   field_name="school_days")
 
 
-class LessonSchema(Schema):
+class LessonSchema(ValueSchema):
+    value = Lesson
     period = fields.Integer(required=True, validate=validate.Range(min=1, max=20))
     subject = fields.String(load_default=None)
     start = fields.Time(load_default=None)
     end = fields.Time(load_default=None)
 
 
-class AbsenceRecordedSchema(Schema):
+class AbsenceRecordedSchema(CommandSchema):
+    command, value = c.RecordAbsence, Absence
     pupil_id = fields.UUID(required=True)
     date = fields.Date(required=True)
     scope = fields.Enum(AbsenceScope, by_value=True, required=True)
     lesson = fields.Nested(LessonSchema, load_default=None)
 
 
-class LateArrivalRecordedSchema(Schema):
+class LateArrivalRecordedSchema(CommandSchema):
+    command, value = c.RecordLateArrival, LateArrival
     pupil_id = fields.UUID(required=True)
     date = fields.Date(required=True)
     lesson = fields.Nested(LessonSchema, load_default=None)
     minutes_late = fields.Integer(load_default=None, validate=validate.Range(min=0, max=600))
 
 
-class LeftSchoolRecordedSchema(Schema):
+class LeftSchoolRecordedSchema(CommandSchema):
+    command, value = c.RecordLeftSchool, LeftSchool
     pupil_id = fields.UUID(required=True)
     date = fields.Date(required=True)
     time = fields.Time(required=True)
 
 
-class AbsenceNoticeReceivedSchema(Schema):
+class AbsenceNoticeReceivedSchema(CommandSchema):
+    command, value = c.ReceiveNotice, AbsenceNotice
     pupil_id = fields.UUID(required=True)
     from_date = fields.Date(required=True)
     to_date = fields.Date(required=True)
-    lessons = fields.List(fields.Integer(validate=validate.Range(min=1, max=20)),
-                          load_default=None)
+    lessons = TupleList(fields.Integer(validate=validate.Range(min=1, max=20)),
+                        load_default=None)
     cause = fields.Enum(NoticeCause, by_value=True, required=True)
     cause_text = fields.String(load_default=None, validate=validate.Length(max=2000))
     channel = fields.Enum(NoticeChannel, by_value=True, required=True)
     guardian_id = fields.String(required=True)
 
 
-class PupilLeftSchema(Schema):
+class PupilLeftSchema(CommandSchema):
+    command, value = c.RecordDeparture, Departure
     pupil_id = fields.UUID(required=True)
     school_id = fields.String(required=True)
     reason = fields.Enum(LeavingReason, by_value=True, required=True)
     last_day = fields.Date(required=True)
 
 
-class ConcernRuleSchema(Schema):
+class ConcernRuleSchema(ValueSchema):
     """CON-7: a municipality's own concern rule."""
 
+    value = ConcernRule
     rule = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Z0-9][A-Z0-9-]{1,40}$", error="an id like 'ALTA-10PCT'"))
     kind = fields.Enum(ConcernKind, by_value=True, required=True)
@@ -170,15 +207,16 @@ class ConcernRuleSchema(Schema):
     description = fields.String(load_default="")
 
 
-class RuleSetAdoptedSchema(Schema):
+class RuleSetAdoptedSchema(CommandSchema):
     """LAW-2: what a municipality chooses, from a date; absent fields keep their value."""
 
+    command = c.AdoptRuleSet
     effective_from = fields.Date(required=True)
     concern_thresholds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(["CON-1", "CON-2", "CON-3", "CON-4"])),
         values=fields.Float(validate=validate.Range(min=1)), load_default=None)
     month_window = fields.Enum(MonthWindow, by_value=True, load_default=None)
-    additional_concern_rules = fields.List(fields.Nested(ConcernRuleSchema), load_default=list)
+    additional_concern_rules = TupleList(fields.Nested(ConcernRuleSchema), load_default=tuple)
     leave_cap_days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=190))
     leave_cap_scope = fields.Enum(LeaveCapScope, by_value=True, load_default=None)
     leave_notice_days = fields.Integer(load_default=None, validate=validate.Range(min=0))
@@ -188,8 +226,14 @@ class RuleSetAdoptedSchema(Schema):
     whereabouts_deadline_days = fields.Integer(load_default=None,
                                                validate=validate.Range(min=1, max=90))
 
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> c.AdoptRuleSet:
+        thresholds = tuple(sorted((data.pop("concern_thresholds") or {}).items()))
+        return c.AdoptRuleSet(RuleSetChange(concern_thresholds=thresholds, **data))
 
-class MedicalCertificateReceivedSchema(Schema):
+
+class MedicalCertificateReceivedSchema(CommandSchema):
+    command, value = c.ReceiveCertificate, MedicalCertificate
     pupil_id = fields.UUID(required=True)
     from_date = fields.Date(required=True)
     to_date = fields.Date(required=True)
@@ -197,21 +241,24 @@ class MedicalCertificateReceivedSchema(Schema):
     document_ref = fields.String(load_default=None)
 
 
-class SchoolRefusalSignalReportedSchema(Schema):
+class SchoolRefusalSignalReportedSchema(CommandSchema):
+    command, value = c.ReportSchoolRefusal, SchoolRefusalSignal
     pupil_id = fields.UUID(required=True)
     guardian_id = fields.String(required=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class RecordCorrectedSchema(Schema):
+class RecordCorrectedSchema(CommandSchema):
     """ABS-9; ``replacement`` is the corrected event's whole ``data``, absent = void."""
 
+    command = c.CorrectRecord
     corrects_event_id = fields.UUID(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     replacement = fields.Dict(load_default=None)
 
 
-class LeaveAppliedSchema(Schema):
+class LeaveAppliedSchema(CommandSchema):
+    command, value = c.ApplyForLeave, LeaveApplication
     application_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
     pupil_id = fields.UUID(required=True)
     from_date = fields.Date(required=True)
@@ -222,27 +269,35 @@ class LeaveAppliedSchema(Schema):
     text = fields.String(load_default=None, validate=validate.Length(max=4000))
 
 
-class LeaveDecidedSchema(Schema):
+class LeaveDecidedSchema(CommandSchema):
+    command = c.DecideLeave
     application_id = fields.String(required=True)
     decision = fields.Enum(Decision, by_value=True, required=True)
     reasons = fields.String(required=True)
     overrides_recommendation = fields.Boolean(load_default=False)
 
 
-class DocumentRefSchema(Schema):
+class DocumentRefSchema(ValueSchema):
+    value = DocumentRef
     kind = fields.Enum(DocumentKind, by_value=True, required=True)
     ref = fields.String(required=True, validate=validate.Length(min=1))
 
 
-class CauseAttachmentRequestedSchema(Schema):
+class DiplomaRequestSchema(CommandSchema):
+    value = DiplomaRequest
     request_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
     pupil_id = fields.UUID(required=True)
     school_year = fields.String(required=True, validate=SCHOOL_YEAR)
-    dates = fields.List(fields.Date(), required=True, validate=validate.Length(min=1))
-    documentation = fields.List(fields.Nested(DocumentRefSchema), load_default=list)
+    dates = TupleList(fields.Date(), required=True, validate=validate.Length(min=1))
+    documentation = TupleList(fields.Nested(DocumentRefSchema), load_default=tuple)
 
 
-class DiplomaExclusionRequestedSchema(CauseAttachmentRequestedSchema):
+class CauseAttachmentRequestedSchema(DiplomaRequestSchema):
+    command = c.RequestCauseAttachment
+
+
+class DiplomaExclusionRequestedSchema(DiplomaRequestSchema):
+    command = c.RequestExclusion
     basis = fields.Enum(ExclusionBasis, by_value=True, required=True)
     requested_by = fields.String(required=True)
 
@@ -250,7 +305,7 @@ class DiplomaExclusionRequestedSchema(CauseAttachmentRequestedSchema):
 # Instances are reused: loading keeps no state in the schema, and building one costs
 # more than validating an event.
 ENVELOPE = EnvelopeSchema()
-DATA_SCHEMAS: dict[str, Schema] = {
+DATA_SCHEMAS: dict[str, CommandSchema] = {
     "PupilEnrolled": PupilEnrolledSchema(),
     "PupilLeft": PupilLeftSchema(),
     "SchoolCalendarPublished": SchoolCalendarPublishedSchema(),
@@ -268,46 +323,16 @@ DATA_SCHEMAS: dict[str, Schema] = {
     "CauseAttachmentRequested": CauseAttachmentRequestedSchema(),
 }
 DATA_SCHEMAS.update(CASE_SCHEMAS)
+"""Every type the service accepts today, at ``type_version`` 1."""
 
 
-class TaskOverdueSchema(Schema):
+class TaskOverdueSchema(CommandSchema):
+    command = c.RecordOverdue
     pupil_id = fields.UUID(required=True)
     task_id = fields.String(required=True)
     rule = fields.String(required=True)
     due_at = fields.AwareDateTime(required=True)
 
 
-INTERNAL_SCHEMAS: dict[str, Schema] = {"TaskOverdue": TaskOverdueSchema()}
+INTERNAL_SCHEMAS: dict[str, CommandSchema] = {"TaskOverdue": TaskOverdueSchema()}
 """Types only the service itself records (its clock); never accepted from outside."""
-"""Every type the service accepts today, at ``type_version`` 1."""
-
-
-class InvalidData(Exception):
-    """Posted data that does not fit its schema; ``errors`` are (field path, text)."""
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        super().__init__(errors[0][1] if errors else "invalid")
-        self.errors = errors
-
-
-def load_data(schema: Schema, raw: Any, *, prefix: str) -> dict[str, Any]:
-    try:
-        return schema.load(raw)  # type: ignore[no-any-return]
-    except ValidationError as error:
-        raise InvalidData(field_errors(error.messages, prefix)) from None
-
-
-def field_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Flatten marshmallow's nested messages into (``data.guardians[0].relation``, text)."""
-    if isinstance(messages, list):
-        return [(prefix or "$", str(text)) for text in messages]
-    found: list[tuple[str, str]] = []
-    for key, value in messages.items():
-        if isinstance(key, int):
-            path = f"{prefix}[{key}]"
-        elif key == "_schema":
-            path = prefix or "$"
-        else:
-            path = f"{prefix}.{key}" if prefix else str(key)
-        found.extend(field_errors(value, path))
-    return found

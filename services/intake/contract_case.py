@@ -6,28 +6,44 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, post_load, validate
 
 from domain.case_records import (
     Agency,
+    AgreedMeasure,
+    Agreement,
+    Attachment,
+    ConcernReport,
     Conclusion,
     ConfirmationAbout,
+    Consent,
+    Contact,
     ContactChannel,
+    Contacted,
     ContactedRelation,
     Grounds,
+    GuideAnswer,
+    Letter,
     LetterChannel,
     LetterPurpose,
+    MeasureEvaluation,
     MeasureOutcome,
+    Meeting,
     MeetingKind,
+    Participant,
     PoliceDecision,
+    Referral,
     RegisterResult,
     ReportRecipient,
     Route,
     Via,
+    WelfareAssessment,
     WelfareDecision,
     Whereabouts,
 )
-from domain.envelope import Role
+from domain.envelope import Actor, Role
+from services.intake import commands as c
+from services.intake.loading import CommandSchema, TupleList, ValueSchema
 
 TEXT = validate.Length(min=1, max=20_000)
 
@@ -50,16 +66,18 @@ class DateOrDateTime(fields.Field):  # type: ignore[type-arg]
             raise ValidationError("must be a date or an RFC 3339 date-time") from None
 
 
-class PupilData(Schema):
+class PupilData(CommandSchema):
     pupil_id = fields.UUID(required=True)
 
 
-class MadeBySchema(Schema):
+class MadeBySchema(ValueSchema):
+    value = Actor
     id = fields.String(required=True, validate=validate.Length(min=1))
     role = fields.Enum(Role, by_value=True, required=True)
 
 
-class ContactedSchema(Schema):
+class ContactedSchema(ValueSchema):
+    value = Contacted
     relation = fields.Enum(ContactedRelation, by_value=True, required=True)
     guardian_id = fields.String(load_default=None)
     name = fields.String(load_default=None)
@@ -68,6 +86,7 @@ class ContactedSchema(Schema):
 class ContactLoggedSchema(PupilData):
     """POL-4: who made contact, who was contacted, when, and the result — all required."""
 
+    command, value = c.LogContact, Contact
     contact_id = fields.String(required=True, validate=validate.Length(min=1))
     made_by = fields.Nested(MadeBySchema, required=True)
     contacted = fields.Nested(ContactedSchema, required=True)
@@ -77,10 +96,16 @@ class ContactLoggedSchema(PupilData):
     result = fields.String(required=True, validate=TEXT)
     information_obtained = fields.String(load_default=None)
 
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> Any:
+        data["on"], data["at_time"] = data.pop("at")
+        return super()._build(data)
+
 
 class LetterSentSchema(PupilData):
+    command, value = c.SendLetter, Letter
     letter_id = fields.String(required=True)
-    recipients = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    recipients = TupleList(fields.String(), required=True, validate=validate.Length(min=1))
     channel = fields.Enum(LetterChannel, by_value=True, required=True)
     purpose = fields.Enum(LetterPurpose, by_value=True, required=True)
     states_legal_basis = fields.Boolean(required=True)
@@ -88,37 +113,42 @@ class LetterSentSchema(PupilData):
     document_ref = fields.String(required=True)
 
 
-class ParticipantSchema(Schema):
+class ParticipantSchema(ValueSchema):
+    value = Participant
     id = fields.String(load_default=None)
     role = fields.String(required=True)
 
 
-class GuideAnswerSchema(Schema):
+class GuideAnswerSchema(ValueSchema):
+    value = GuideAnswer
     question = fields.String(required=True)
     answer = fields.String(required=True)
 
 
 class MeetingHeldSchema(PupilData):
+    command, value = c.HoldMeeting, Meeting
     meeting_id = fields.String(required=True)
     kind = fields.Enum(MeetingKind, by_value=True, required=True)
     at = fields.AwareDateTime(required=True)
-    participants = fields.List(fields.Nested(ParticipantSchema), required=True)
+    participants = TupleList(fields.Nested(ParticipantSchema), required=True)
     pupil_participated = fields.Boolean(required=True)
     pupil_absent_reason = fields.String(load_default=None)
     anonymous = fields.Boolean(load_default=False)
     minutes = fields.String(required=True, validate=TEXT)
-    guide_answers = fields.List(fields.Nested(GuideAnswerSchema), load_default=list)
+    guide_answers = TupleList(fields.Nested(GuideAnswerSchema), load_default=tuple)
     minutes_sent_to_guardians_at = fields.AwareDateTime(load_default=None)
     conclusion = fields.Enum(Conclusion, by_value=True, load_default=None)
     pupil_input = fields.String(load_default=None)
 
 
 class LeadershipInformedSchema(PupilData):
+    command = c.InformLeadership
     informed_role = fields.String(required=True)
     about = fields.String(required=True, validate=TEXT)
 
 
-class AbsenceReviewCompletedSchema(Schema):
+class AbsenceReviewCompletedSchema(CommandSchema):
+    command = c.CompleteReview
     scope = fields.String(required=True, validate=validate.OneOf(
         ["pupil", "class", "grade", "school"]))
     scope_id = fields.String(required=True)
@@ -128,8 +158,10 @@ class AbsenceReviewCompletedSchema(Schema):
         ["monthly_contact_teacher", "grade_team", "leadership_school"]))
 
 
-class ParentsMeetingHeldSchema(Schema):
+class ParentsMeetingHeldSchema(CommandSchema):
     """FOL-18 (offered beyond EVENTS.md): the guideline reviewed at a parents' meeting."""
+
+    command = c.HoldParentsMeeting
 
     school_id = fields.String(required=True)
     class_id = fields.String(required=True)
@@ -137,7 +169,8 @@ class ParentsMeetingHeldSchema(Schema):
     guideline_reviewed = fields.Boolean(required=True)
 
 
-class MeasureSchema(Schema):
+class MeasureSchema(ValueSchema):
+    value = AgreedMeasure
     measure_id = fields.String(required=True)
     catalogue_code = fields.String(load_default=None)
     text = fields.String(required=True, validate=TEXT)
@@ -147,143 +180,177 @@ class MeasureSchema(Schema):
 
 
 class CollaborationAgreementSignedSchema(PupilData):
+    command, value = c.SignAgreement, Agreement
     agreement_id = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     goals = fields.String(required=True, validate=TEXT)
-    measures = fields.List(fields.Nested(MeasureSchema), required=True)
-    signed_by = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    measures = TupleList(fields.Nested(MeasureSchema), required=True)
+    signed_by = TupleList(fields.String(), required=True, validate=validate.Length(min=1))
     pupil_input = fields.String(required=True)
 
 
-class MeasureEvaluatedSchema(Schema):
+class MeasureEvaluatedSchema(CommandSchema):
+    command = c.EvaluateMeasure
     agreement_id = fields.String(required=True)
     measure_id = fields.String(required=True)
     outcome = fields.Enum(MeasureOutcome, by_value=True, required=True)
     notes = fields.String(required=True)
 
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> c.EvaluateMeasure:
+        return c.EvaluateMeasure(MeasureEvaluation(**data))
+
 
 class ConsentSchema(PupilData):
+    command, value = c.GiveConsent, Consent
     consent_id = fields.String(required=True)
     guardian_id = fields.String(required=True)
-    scope = fields.List(fields.Enum(Agency, by_value=True), required=True,
-                        validate=validate.Length(min=1))
+    scope = TupleList(fields.Enum(Agency, by_value=True), required=True,
+                      validate=validate.Length(min=1))
     purpose = fields.String(required=True)
 
 
 class ConsentWithdrawnSchema(PupilData):
+    command = c.WithdrawConsent
     consent_id = fields.String(required=True)
     guardian_id = fields.String(required=True)
-    scope = fields.List(fields.Enum(Agency, by_value=True), load_default=list)
+    scope = TupleList(fields.Enum(Agency, by_value=True), load_default=tuple)
     purpose = fields.String(load_default=None)
 
 
-class CaseDiscussedAnonymouslySchema(Schema):
-    with_ = fields.String(required=True, data_key="with", validate=validate.OneOf(
+class CaseDiscussedAnonymouslySchema(CommandSchema):
+    command = c.DiscussAnonymously
+    partner = fields.String(required=True, data_key="with", validate=validate.OneOf(
         ["ppt", "child_welfare", "consultation_team"]))
     school_id = fields.String(required=True)
     summary = fields.String(required=True, validate=TEXT)
 
 
 class ChildWelfareAssessmentSchema(PupilData):
+    command, value = c.AssessChildWelfare, WelfareAssessment
     decision = fields.Enum(WelfareDecision, by_value=True, required=True)
     reasons = fields.String(required=True)
 
 
-class AttachmentSchema(Schema):
+class AttachmentSchema(ValueSchema):
+    value = Attachment
     kind = fields.String(required=True)
     ref = fields.String(required=True)
 
 
 class ReferralMadeSchema(PupilData):
+    command, value = c.MakeReferral, Referral
     referral_id = fields.String(required=True)
     to = fields.Enum(Agency, by_value=True, required=True)
     via = fields.Enum(Via, by_value=True, load_default=None)
-    attachments = fields.List(fields.Nested(AttachmentSchema), load_default=list)
+    attachments = TupleList(fields.Nested(AttachmentSchema), load_default=tuple)
     grounds = fields.Enum(Grounds, by_value=True, load_default=None)
 
 
-class ConsultationInvitationSentSchema(Schema):
+class ConsultationInvitationSentSchema(CommandSchema):
+    command = c.InviteToConsultation
     referral_id = fields.String(required=True)
     meeting_at = fields.AwareDateTime(required=True)
 
 
-class WrittenEvaluationSubmittedSchema(Schema):
+class WrittenEvaluationSubmittedSchema(CommandSchema):
+    command = c.SubmitWrittenEvaluation
     referral_id = fields.String(required=True)
     document_ref = fields.String(required=True)
 
 
 class ConcernReportSentSchema(PupilData):
+    command, value = c.SendConcernReport, ConcernReport
     to = fields.Enum(ReportRecipient, by_value=True, required=True)
     grounds = fields.String(required=True, validate=TEXT)
     document_ref = fields.String(required=True)
 
 
 class CaseForwardedSchema(PupilData):
+    command = c.ForwardCase
     presentation_ref = fields.String(required=True)
 
 
 class PoliceReportDecidedSchema(PupilData):
+    command = c.DecidePoliceReport
     decision = fields.Enum(PoliceDecision, by_value=True, required=True)
     reasons = fields.String(required=True, validate=TEXT)
 
 
-class ReasonSchema(PupilData):
+class CaseClosedSchema(PupilData):
+    command = c.CloseCase
     reason = fields.String(required=True, validate=TEXT)
 
 
 class WhereaboutsUnknownReportedSchema(PupilData):
+    command = c.ReportWhereaboutsUnknown
     away_since = fields.Date(required=True)
 
 
 class PopulationRegisterCheckedSchema(PupilData):
+    command = c.CheckPopulationRegister
     result = fields.Enum(RegisterResult, by_value=True, required=True)
 
 
 class ContactRouteTriedSchema(PupilData):
+    command = c.TryContactRoute
     route = fields.Enum(Route, by_value=True, required=True)
     result = fields.String(required=True, validate=TEXT)
 
 
 class PupilLocatedSchema(PupilData):
+    command = c.LocatePupil
     outcome = fields.Enum(Whereabouts, by_value=True, required=True)
     details = fields.String(required=True, validate=TEXT)
 
 
 class MovingNoticeSentSchema(PupilData):
+    command = c.SendMovingNotice
     to_municipality = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
 
 
 class GuardianWrittenConfirmationSchema(PupilData):
+    command = c.ReceiveWrittenConfirmation
     about = fields.Enum(ConfirmationAbout, by_value=True, required=True)
     document_ref = fields.String(required=True)
 
 
 class NavNotifiedSchema(PupilData):
+    command = c.NotifyNav
     away_since = fields.Date(required=True)
     document_ref = fields.String(required=True)
 
 
 class ExtendedTravelPlannedSchema(PupilData):
+    command = c.PlanExtendedTravel
     from_date = fields.Date(required=True)
     to_date = fields.Date(required=True)
     destination = fields.String(load_default=None)
 
 
 class SchoolHealthServiceNotifiedSchema(PupilData):
+    command = c.NotifySchoolHealth
     about = fields.String(required=True, validate=TEXT)
 
 
 class SafeguardingConcernRecordedSchema(PupilData):
+    command = c.RecordSafeguardingConcern
     grounds = fields.String(required=True, validate=TEXT)
 
 
 class CaseOpenedSchema(PupilData):
     """A case opened by staff, without a concern (the case stage, FOL)."""
 
+    command = c.OpenCase
+
     reason = fields.String(required=True, validate=TEXT)
 
 
-CASE_SCHEMAS: dict[str, Schema] = {
+class HomeVisitOfferedSchema(PupilData):
+    command = c.OfferHomeVisit
+
+
+CASE_SCHEMAS: dict[str, CommandSchema] = {
     "ContactLogged": ContactLoggedSchema(),
     "LetterSent": LetterSentSchema(),
     "MeetingHeld": MeetingHeldSchema(),
@@ -303,7 +370,7 @@ CASE_SCHEMAS: dict[str, Schema] = {
     "CaseOpened": CaseOpenedSchema(),
     "CaseForwardedToMunicipalDirector": CaseForwardedSchema(),
     "PoliceReportDecided": PoliceReportDecidedSchema(),
-    "CaseClosed": ReasonSchema(),
+    "CaseClosed": CaseClosedSchema(),
     "WhereaboutsUnknownReported": WhereaboutsUnknownReportedSchema(),
     "PopulationRegisterChecked": PopulationRegisterCheckedSchema(),
     "ContactRouteTried": ContactRouteTriedSchema(),
@@ -314,5 +381,5 @@ CASE_SCHEMAS: dict[str, Schema] = {
     "ExtendedTravelPlanned": ExtendedTravelPlannedSchema(),
     "SchoolHealthServiceNotified": SchoolHealthServiceNotifiedSchema(),
     "SafeguardingConcernRecorded": SafeguardingConcernRecordedSchema(),
-    "HomeVisitOffered": PupilData(),
+    "HomeVisitOffered": HomeVisitOfferedSchema(),
 }

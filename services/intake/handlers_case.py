@@ -1,180 +1,139 @@
-"""What each follow-up event type does (EVENTS.md "Follow-up and cases", "Whereabouts
-unknown, abroad, safeguarding"): build the domain's values and call the pupil's case."""
+"""What each follow-up command does (EVENTS.md "Follow-up and cases", "Whereabouts unknown,
+abroad, safeguarding"): find the pupil (or the school), call its case.
+
+Most commands only name their pupil; ``on_pupil(Command, call)`` makes their handler, and
+passing the command's class lets the type checker check ``call`` against it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
 
-from domain.case_records import (
-    AgreedMeasure,
-    Agreement,
-    Attachment,
-    ConcernReport,
-    Consent,
-    Contact,
-    Contacted,
-    GuideAnswer,
-    Letter,
-    MeasureEvaluation,
-    Meeting,
-    Participant,
-    Referral,
-    WelfareAssessment,
-)
-from domain.envelope import Actor, Envelope
+from domain.envelope import Envelope
 from domain.pupil import Pupil
 from domain.school_routine import SchoolRoutine, school_routine_id
+from services.intake import commands as c
 from services.store.unit_of_work import UnitOfWork
 
-Handler = Callable[[UnitOfWork, Envelope, dict[str, Any]], Aggregate]
-Call = Callable[[Pupil, Envelope, dict[str, Any]], None]
+C = TypeVar("C")
+Handler = Callable[[UnitOfWork, Envelope, C], Aggregate]
+Entry = tuple[type, Handler[Any]]
 
 
-def on_pupil(call: Call) -> Handler:
-    """A handler for an event that names its pupil."""
-    def handle(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-        pupil = uow.pupil(envelope.tenant, data["pupil_id"])
-        call(pupil, envelope, data)
+def on_pupil(command: type[C], call: Callable[[Pupil, Envelope, C], None]) -> Entry:
+    """The handler of a command that names its pupil."""
+    def handle(uow: UnitOfWork, envelope: Envelope, posted: C) -> Aggregate:
+        pupil = uow.pupil(envelope.tenant, posted.pupil_id)  # type: ignore[attr-defined]
+        call(pupil, envelope, posted)
         return pupil
-    return handle
+    return command, handle
 
 
-def on_referral(call: Call) -> Handler:
-    """A handler for an event that names only its referral."""
-    def handle(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-        pupil = uow.referenced(envelope.tenant, "referral", data["referral_id"],
+def on_referral(command: type[C], call: Callable[[Pupil, Envelope, C], None]) -> Entry:
+    """The handler of a command that names only its referral."""
+    def handle(uow: UnitOfWork, envelope: Envelope, posted: C) -> Aggregate:
+        pupil = uow.referenced(envelope.tenant, "referral",
+                               posted.referral_id,  # type: ignore[attr-defined]
                                field="data.referral_id", rule="CT-2")
-        call(pupil, envelope, data)
+        call(pupil, envelope, posted)
         return pupil  # type: ignore[no-any-return]
-    return handle
+    return command, handle
 
 
-def on_school(call: Callable[[SchoolRoutine, Envelope, dict[str, Any]], None]) -> Handler:
-    def handle(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-        school = uow.get(school_routine_id(envelope.tenant, data["school_id"])) or \
-            SchoolRoutine(envelope.tenant, data["school_id"])
-        call(school, envelope, data)
+def on_school(command: type[C], call: Callable[[SchoolRoutine, Envelope, C], None]) -> Entry:
+    """The handler of a command about a school's own routine."""
+    def handle(uow: UnitOfWork, envelope: Envelope, posted: C) -> Aggregate:
+        school_id = posted.school_id  # type: ignore[attr-defined]
+        school = uow.get(school_routine_id(envelope.tenant, school_id)) or \
+            SchoolRoutine(envelope.tenant, school_id)
+        call(school, envelope, posted)
         return school
-    return handle
+    return command, handle
 
 
-def _contact(pupil: Pupil, envelope: Envelope, data: dict[str, Any]) -> None:
-    on, at_time = data["at"]
-    pupil.log_contact(envelope, Contact(
-        contact_id=data["contact_id"], made_by=Actor(**data["made_by"]),
-        contacted=Contacted(**data["contacted"]), on=on, at_time=at_time,
-        channel=data["channel"], reached=data["reached"], result=data["result"],
-        information_obtained=data["information_obtained"]))
-
-
-def _letter(pupil: Pupil, envelope: Envelope, data: dict[str, Any]) -> None:
-    pupil.send_letter(envelope, Letter(**{**_without_pupil(data),
-                                          "recipients": tuple(data["recipients"])}))
-
-
-def _meeting(pupil: Pupil, envelope: Envelope, data: dict[str, Any]) -> None:
-    pupil.hold_meeting(envelope, Meeting(**{
-        **_without_pupil(data),
-        "participants": tuple(Participant(**p) for p in data["participants"]),
-        "guide_answers": tuple(GuideAnswer(**a) for a in data["guide_answers"])}))
-
-
-def _agreement(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    pupil = uow.pupil(envelope.tenant, data["pupil_id"])
-    uow.check_key(envelope.tenant, "agreement", data["agreement_id"], pupil.id)
-    pupil.sign_agreement(envelope, Agreement(
-        agreement_id=data["agreement_id"], version=data["version"], goals=data["goals"],
-        measures=tuple(AgreedMeasure(**m) for m in data["measures"]),
-        signed_by=tuple(data["signed_by"]), pupil_input=data["pupil_input"]))
-    if data["version"] == 1:
-        uow.refer(envelope.tenant, "agreement", data["agreement_id"], pupil.id)
+def sign_agreement(uow: UnitOfWork, envelope: Envelope, command: c.SignAgreement) -> Aggregate:
+    pupil = uow.pupil(envelope.tenant, command.pupil_id)
+    agreement = command.agreement
+    uow.check_key(envelope.tenant, "agreement", agreement.agreement_id, pupil.id)
+    pupil.sign_agreement(envelope, agreement)
+    if agreement.version == 1:
+        uow.refer(envelope.tenant, "agreement", agreement.agreement_id, pupil.id)
     return pupil
 
 
-def _measure_evaluated(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    pupil = uow.referenced(envelope.tenant, "agreement", data["agreement_id"],
+def evaluate_measure(uow: UnitOfWork, envelope: Envelope,
+                     command: c.EvaluateMeasure) -> Aggregate:
+    pupil = uow.referenced(envelope.tenant, "agreement", command.evaluation.agreement_id,
                            field="data.agreement_id", rule="FOL-13")
-    pupil.evaluate_measure(envelope, MeasureEvaluation(**data))
+    pupil.evaluate_measure(envelope, command.evaluation)
     return pupil  # type: ignore[no-any-return]
 
 
-def _referral(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    pupil = uow.pupil(envelope.tenant, data["pupil_id"])
-    uow.check_key(envelope.tenant, "referral", data["referral_id"], pupil.id)
-    pupil.refer(envelope, Referral(
-        referral_id=data["referral_id"], to=data["to"], via=data["via"],
-        grounds=data["grounds"],
-        attachments=tuple(Attachment(**a) for a in data["attachments"])))
-    uow.refer(envelope.tenant, "referral", data["referral_id"], pupil.id)
+def make_referral(uow: UnitOfWork, envelope: Envelope, command: c.MakeReferral) -> Aggregate:
+    pupil = uow.pupil(envelope.tenant, command.pupil_id)
+    referral_id = command.referral.referral_id
+    uow.check_key(envelope.tenant, "referral", referral_id, pupil.id)
+    pupil.refer(envelope, command.referral)
+    uow.refer(envelope.tenant, "referral", referral_id, pupil.id)
     return pupil
 
 
-def _without_pupil(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if key != "pupil_id"}
-
-
-def _overdue(uow: UnitOfWork, envelope: Envelope, data: dict[str, Any]) -> Aggregate:
-    pupil = uow.pupil(envelope.tenant, data["pupil_id"])
-    pupil.record_overdue(envelope, data["task_id"], data["rule"], data["due_at"])
+def record_overdue(uow: UnitOfWork, envelope: Envelope, command: c.RecordOverdue) -> Aggregate:
+    pupil = uow.pupil(envelope.tenant, command.pupil_id)
+    pupil.record_overdue(envelope, command.task_id, command.rule, command.due_at)
     return pupil
 
 
-CASE_HANDLERS: dict[str, Handler] = {
-    "ContactLogged": on_pupil(_contact),
-    "LetterSent": on_pupil(_letter),
-    "MeetingHeld": on_pupil(_meeting),
-    "LeadershipInformed": on_pupil(lambda p, e, d: p.inform_leadership(
-        e, d["informed_role"], d["about"])),
-    "AbsenceReviewCompleted": on_school(lambda s, e, d: s.complete_review(
-        e, d["school_id"], d["scope"], d["scope_id"], d["period"], d["kind"])),
-    "ParentsMeetingHeld": on_school(lambda s, e, d: s.hold_parents_meeting(
-        e, d["school_id"], d["class_id"], d["at"], d["guideline_reviewed"])),
-    "CaseDiscussedAnonymously": on_school(lambda s, e, d: s.discuss_anonymously(
-        e, d["school_id"], d["with_"], d["summary"])),
-    "CollaborationAgreementSigned": _agreement,
-    "MeasureEvaluated": _measure_evaluated,
-    "ConsentGiven": on_pupil(lambda p, e, d: p.give_consent(e, Consent(
-        consent_id=d["consent_id"], guardian_id=d["guardian_id"], scope=tuple(d["scope"]),
-        purpose=d["purpose"]))),
-    "ConsentWithdrawn": on_pupil(lambda p, e, d: p.withdraw_consent(
-        e, d["consent_id"], d["guardian_id"])),
-    "ChildWelfareAssessmentRecorded": on_pupil(lambda p, e, d: p.assess_child_welfare(
-        e, WelfareAssessment(d["decision"], d["reasons"]))),
-    "ReferralMade": _referral,
-    "ConsultationInvitationSent": on_referral(lambda p, e, d: p.invite_to_consultation(
-        e, d["referral_id"], d["meeting_at"])),
-    "WrittenEvaluationSubmitted": on_referral(lambda p, e, d: p.submit_written_evaluation(
-        e, d["referral_id"], d["document_ref"])),
-    "ConcernReportSent": on_pupil(lambda p, e, d: p.send_concern_report(
-        e, ConcernReport(d["to"], d["grounds"], d["document_ref"]))),
-    "CaseOpened": on_pupil(lambda p, e, d: p.open_case(e, d["reason"])),
-    "CaseForwardedToMunicipalDirector": on_pupil(
-        lambda p, e, d: p.forward_to_municipal_director(e, d["presentation_ref"])),
-    "PoliceReportDecided": on_pupil(lambda p, e, d: p.decide_police_report(
-        e, d["decision"], d["reasons"])),
-    "CaseClosed": on_pupil(lambda p, e, d: p.close_case(e, d["reason"])),
-    "WhereaboutsUnknownReported": on_pupil(lambda p, e, d: p.report_whereabouts_unknown(
-        e, d["away_since"])),
-    "PopulationRegisterChecked": on_pupil(lambda p, e, d: p.check_population_register(
-        e, d["result"])),
-    "ContactRouteTried": on_pupil(lambda p, e, d: p.try_contact_route(
-        e, d["route"], d["result"])),
-    "PupilLocated": on_pupil(lambda p, e, d: p.locate(e, d["outcome"], d["details"])),
-    "MovingNoticeSent": on_pupil(lambda p, e, d: p.send_moving_notice(
-        e, d["to_municipality"])),
-    "GuardianWrittenConfirmationReceived": on_pupil(
-        lambda p, e, d: p.receive_written_confirmation(e, d["about"], d["document_ref"])),
-    "NavNotified": on_pupil(lambda p, e, d: p.notify_nav(
-        e, d["away_since"], d["document_ref"])),
-    "ExtendedTravelPlanned": on_pupil(lambda p, e, d: p.plan_extended_travel(
-        e, d["from_date"], d["to_date"], d["destination"])),
-    "SchoolHealthServiceNotified": on_pupil(lambda p, e, d: p.notify_school_health(
-        e, d["about"])),
-    "SafeguardingConcernRecorded": on_pupil(lambda p, e, d: p.record_safeguarding_concern(
-        e, d["grounds"])),
-    "HomeVisitOffered": on_pupil(lambda p, e, d: p.offer_home_visit(e)),
-    "TaskOverdue": _overdue,
-}
+CASE_HANDLERS: dict[type, Handler[Any]] = dict([
+    on_pupil(c.LogContact, lambda p, e, cmd: p.log_contact(e, cmd.contact)),
+    on_pupil(c.SendLetter, lambda p, e, cmd: p.send_letter(e, cmd.letter)),
+    on_pupil(c.HoldMeeting, lambda p, e, cmd: p.hold_meeting(e, cmd.meeting)),
+    on_pupil(c.InformLeadership, lambda p, e, cmd: p.inform_leadership(
+        e, cmd.informed_role, cmd.about)),
+    on_school(c.CompleteReview, lambda s, e, cmd: s.complete_review(
+        e, cmd.school_id, cmd.scope, cmd.scope_id, cmd.period, cmd.kind)),
+    on_school(c.HoldParentsMeeting, lambda s, e, cmd: s.hold_parents_meeting(
+        e, cmd.school_id, cmd.class_id, cmd.at, cmd.guideline_reviewed)),
+    on_school(c.DiscussAnonymously, lambda s, e, cmd: s.discuss_anonymously(
+        e, cmd.school_id, cmd.partner, cmd.summary)),
+    (c.SignAgreement, sign_agreement),
+    (c.EvaluateMeasure, evaluate_measure),
+    on_pupil(c.GiveConsent, lambda p, e, cmd: p.give_consent(e, cmd.consent)),
+    on_pupil(c.WithdrawConsent, lambda p, e, cmd: p.withdraw_consent(
+        e, cmd.consent_id, cmd.guardian_id)),
+    on_pupil(c.AssessChildWelfare, lambda p, e, cmd: p.assess_child_welfare(
+        e, cmd.assessment)),
+    (c.MakeReferral, make_referral),
+    on_referral(c.InviteToConsultation, lambda p, e, cmd: p.invite_to_consultation(
+        e, cmd.referral_id, cmd.meeting_at)),
+    on_referral(c.SubmitWrittenEvaluation, lambda p, e, cmd: p.submit_written_evaluation(
+        e, cmd.referral_id, cmd.document_ref)),
+    on_pupil(c.SendConcernReport, lambda p, e, cmd: p.send_concern_report(e, cmd.report)),
+    on_pupil(c.OpenCase, lambda p, e, cmd: p.open_case(e, cmd.reason)),
+    on_pupil(c.ForwardCase, lambda p, e, cmd: p.forward_to_municipal_director(
+        e, cmd.presentation_ref)),
+    on_pupil(c.DecidePoliceReport, lambda p, e, cmd: p.decide_police_report(
+        e, cmd.decision, cmd.reasons)),
+    on_pupil(c.CloseCase, lambda p, e, cmd: p.close_case(e, cmd.reason)),
+    on_pupil(c.ReportWhereaboutsUnknown, lambda p, e, cmd: p.report_whereabouts_unknown(
+        e, cmd.away_since)),
+    on_pupil(c.CheckPopulationRegister, lambda p, e, cmd: p.check_population_register(
+        e, cmd.result)),
+    on_pupil(c.TryContactRoute, lambda p, e, cmd: p.try_contact_route(
+        e, cmd.route, cmd.result)),
+    on_pupil(c.LocatePupil, lambda p, e, cmd: p.locate(e, cmd.outcome, cmd.details)),
+    on_pupil(c.SendMovingNotice, lambda p, e, cmd: p.send_moving_notice(
+        e, cmd.to_municipality)),
+    on_pupil(c.ReceiveWrittenConfirmation, lambda p, e, cmd: p.receive_written_confirmation(
+        e, cmd.about, cmd.document_ref)),
+    on_pupil(c.NotifyNav, lambda p, e, cmd: p.notify_nav(e, cmd.away_since, cmd.document_ref)),
+    on_pupil(c.PlanExtendedTravel, lambda p, e, cmd: p.plan_extended_travel(
+        e, cmd.from_date, cmd.to_date, cmd.destination)),
+    on_pupil(c.NotifySchoolHealth, lambda p, e, cmd: p.notify_school_health(e, cmd.about)),
+    on_pupil(c.RecordSafeguardingConcern, lambda p, e, cmd: p.record_safeguarding_concern(
+        e, cmd.grounds)),
+    on_pupil(c.OfferHomeVisit, lambda p, e, cmd: p.offer_home_visit(e)),
+    (c.RecordOverdue, record_overdue),
+])

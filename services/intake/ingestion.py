@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,10 +28,9 @@ from services.intake.contract import (
     DATA_SCHEMAS,
     ENVELOPE,
     INTERNAL_SCHEMAS,
-    InvalidData,
-    load_data,
 )
 from services.intake.handlers import HANDLERS
+from services.intake.loading import InvalidData, load
 from services.store.application import Skolefravaer
 from services.store.unit_of_work import UnitOfWork
 
@@ -116,7 +115,7 @@ class Ingestor:
             return outcomes
         raise StoreUnavailable("the batch kept conflicting with concurrent writers")
 
-    def _decide(self, raw_events: list[dict[str, Any]], schemas: dict[str, Schema], *,
+    def _decide(self, raw_events: list[dict[str, Any]], schemas: Mapping[str, Schema], *,
                 look_up_receipts: bool) -> tuple[list[Outcome], UnitOfWork]:
         uow = UnitOfWork(self.app, look_up_receipts=look_up_receipts)
         now = self.clock()
@@ -133,7 +132,7 @@ class Ingestor:
         return outcomes, uow
 
     def _decide_one(self, uow: UnitOfWork, raw: dict[str, Any], now: datetime,
-                    schemas: dict[str, Schema]) -> tuple[str, int | None]:
+                    schemas: Mapping[str, Schema]) -> tuple[str, int | None]:
         envelope_fields = _load(ENVELOPE, raw, prefix="")
         event_type = envelope_fields["type"]
         if event_type not in schemas:
@@ -145,7 +144,7 @@ class Ingestor:
         if envelope_fields["occurred_at"] > now + MAX_FUTURE:
             raise Rejected(Problem("occurred_in_future", "occurred_at lies more than 5 minutes"
                                    " in the future", "occurred_at"))
-        data = _load(schemas[event_type], envelope_fields["data"], prefix="data")
+        command = _load(schemas[event_type], envelope_fields["data"], prefix="data")
 
         event_id: UUID = envelope_fields["event_id"]
         digest = content_hash(raw)
@@ -162,7 +161,7 @@ class Ingestor:
             recorded_at=now, actor=Actor(**envelope_fields["actor"]),
             source=envelope_fields["source"])
         try:
-            aggregate = HANDLERS[event_type](uow, envelope, data)
+            aggregate = HANDLERS[type(command)](uow, envelope, command)
         except RuleViolation as violation:
             raise Rejected(Problem(violation.code, violation.detail, violation.field,
                                    violation.rule)) from None
@@ -195,10 +194,14 @@ def _event_id_of(raw: dict[str, Any]) -> str | None:
         return None
 
 
-def _load(schema: Schema, raw: Any, *, prefix: str) -> dict[str, Any]:
+def _load(schema: Schema, raw: Any, *, prefix: str) -> Any:
+    """What ``schema`` loads ``raw`` into; an invalid field rejects the event, and so does a
+    domain value that refuses to be built (a single-lesson absence without its lesson)."""
     try:
-        return load_data(schema, raw, prefix=prefix)
+        return load(schema, raw, prefix=prefix)
     except InvalidData as invalid:
         raise Rejected(*(Problem("invalid_field", text, path)
                          for path, text in invalid.errors)) from None
-
+    except RuleViolation as violation:
+        raise Rejected(Problem(violation.code, violation.detail, violation.field,
+                               violation.rule)) from None

@@ -17,19 +17,32 @@ class IngestionReceipt(Aggregate):
     """
 
     class Issued(Aggregate.Created):
+        """``subject_version``: the version of the first event the posted event became on
+        its subject, so a re-post can be answered with its position (None on receipts
+        issued before it was recorded)."""
+
+        class_version = 2
         event_id: UUID
         content_hash: str
         subject_id: UUID
+        subject_version: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["subject_version"] = None
 
     @staticmethod
-    def create_id(event_id: UUID, content_hash: str, subject_id: UUID) -> UUID:
+    def create_id(event_id: UUID, content_hash: str, subject_id: UUID,
+                  subject_version: int | None) -> UUID:
         return receipt_id(event_id)
 
     @event(Issued)
-    def __init__(self, event_id: UUID, content_hash: str, subject_id: UUID) -> None:
+    def __init__(self, event_id: UUID, content_hash: str, subject_id: UUID,
+                 subject_version: int | None) -> None:
         self.event_id = event_id
         self.content_hash = content_hash
         self.subject_id = subject_id
+        self.subject_version = subject_version
 
 
 def receipt_id(event_id: UUID) -> UUID:

@@ -75,8 +75,8 @@ def on_school_day(command: type[C], record: Callable[[Pupil, Envelope, Any, Scho
 
 
 def correct_record(uow: UnitOfWork, envelope: Envelope, command: c.CorrectRecord) -> Aggregate:
-    subject = uow.receipt_subject(command.corrects_event_id)
-    pupil = uow.get(subject) if subject is not None else None
+    receipt = uow.receipt(command.corrects_event_id)
+    pupil = uow.get(receipt.subject_id) if receipt is not None else None
     if not isinstance(pupil, Pupil) or pupil.tenant != envelope.tenant:
         raise RuleViolation("not_correctable", "no absence, occurrence, notice or certificate "
                             "has this event_id", field="data.corrects_event_id", rule="ABS-9")

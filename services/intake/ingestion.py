@@ -32,6 +32,7 @@ from services.intake.contract import (
 from services.intake.handlers import HANDLERS
 from services.intake.loading import InvalidData, load
 from services.store.application import Skolefravaer
+from services.store.lookups import positions
 from services.store.unit_of_work import UnitOfWork
 
 rejection_log = logging.getLogger("skolefravaer.rejections")
@@ -56,6 +57,8 @@ class Outcome:
     status: str  # accepted | duplicate | rejected
     position: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    original: tuple[UUID, int] | None = None
+    """A duplicate's original event: (aggregate id, version)."""
 
 
 class StoreUnavailable(Exception):
@@ -90,10 +93,7 @@ class Ingestor:
         """Decide and store a batch; ``internal`` admits the service's own event types."""
         schemas = {**DATA_SCHEMAS, **INTERNAL_SCHEMAS} if internal else DATA_SCHEMAS
         for attempt in range(self.attempts):
-            # Most events are new: the first attempt does not look up their receipts one
-            # by one, since storing a receipt that exists fails the whole transaction and
-            # the next attempt then looks them up.
-            outcomes, uow = self._decide(raw_events, schemas, look_up_receipts=attempt > 0)
+            outcomes, uow = self._decide(raw_events, schemas)
             try:
                 # The events in batch order, then the aggregates (their pending events
                 # already taken) so that eventsourcing takes their snapshots.
@@ -108,58 +108,37 @@ class Ingestor:
             except OperationalError as error:
                 # eventsourcing has already retried (lock timeout, lost connection).
                 raise StoreUnavailable(type(error).__name__) from error
-            for outcome in outcomes:
-                if outcome.position is not None:
-                    outcome.position = recordings[outcome.position].notification.id
+            self._place(outcomes, recordings)
             self._log_rejections(raw_events, outcomes)
             return outcomes
         raise StoreUnavailable("the batch kept conflicting with concurrent writers")
 
-    def _decide(self, raw_events: list[dict[str, Any]], schemas: Mapping[str, Schema], *,
-                look_up_receipts: bool) -> tuple[list[Outcome], UnitOfWork]:
-        uow = UnitOfWork(self.app, look_up_receipts=look_up_receipts)
+    def _decide(self, raw_events: list[dict[str, Any]], schemas: Mapping[str, Schema]
+                ) -> tuple[list[Outcome], UnitOfWork]:
+        ids = {UUID(e) for e in map(_event_id_of, raw_events) if e is not None}
+        uow = UnitOfWork(self.app, ids)  # every receipt of the batch in one query
         now = self.clock()
         outcomes = []
         for index, raw in enumerate(raw_events):
-            event_id = _event_id_of(raw)
             try:
-                status, first_event = self._decide_one(uow, raw, now, schemas)
+                outcomes.append(self._decide_one(uow, index, raw, now, schemas))
             except Rejected as rejection:
-                outcomes.append(Outcome(index, event_id, "rejected",
+                outcomes.append(Outcome(index, _event_id_of(raw), "rejected",
                                         problems=rejection.problems))
-            else:
-                outcomes.append(Outcome(index, event_id, status, position=first_event))
         return outcomes, uow
 
-    def _decide_one(self, uow: UnitOfWork, raw: dict[str, Any], now: datetime,
-                    schemas: Mapping[str, Schema]) -> tuple[str, int | None]:
-        envelope_fields = _load(ENVELOPE, raw, prefix="")
-        event_type = envelope_fields["type"]
-        if event_type not in schemas:
-            raise Rejected(Problem("unknown_type", f"unknown event type {event_type!r}; "
-                                   f"accepted: {', '.join(sorted(DATA_SCHEMAS))}", "type"))
-        if envelope_fields["type_version"] != 1:
-            raise Rejected(Problem("unknown_type_version", f"{event_type} has no type_version "
-                                   f"{envelope_fields['type_version']}", "type_version"))
-        if envelope_fields["occurred_at"] > now + MAX_FUTURE:
-            raise Rejected(Problem("occurred_in_future", "occurred_at lies more than 5 minutes"
-                                   " in the future", "occurred_at"))
-        command = _load(schemas[event_type], envelope_fields["data"], prefix="data")
-
-        event_id: UUID = envelope_fields["event_id"]
-        digest = content_hash(raw)
-        stored = uow.stored_hash(event_id)
-        if stored == digest:
-            return "duplicate", None
+    def _decide_one(self, uow: UnitOfWork, index: int, raw: dict[str, Any], now: datetime,
+                    schemas: Mapping[str, Schema]) -> Outcome:
+        # A re-post is answered from its receipt before anything else is asked: what was
+        # accepted stays accepted, whatever the domain (or a stricter schema) says now.
+        event_id = _event_id_of(raw)
+        stored = uow.receipt(UUID(event_id)) if event_id is not None else None
         if stored is not None:
-            raise Rejected(Problem("event_id_conflict", "this event_id was already accepted "
-                                   "with other content", "event_id"))
-
-        envelope = Envelope(
-            event_id=event_id, type=event_type, type_version=envelope_fields["type_version"],
-            tenant=envelope_fields["tenant"], occurred_at=envelope_fields["occurred_at"],
-            recorded_at=now, actor=Actor(**envelope_fields["actor"]),
-            source=envelope_fields["source"])
+            if stored.content_hash != content_hash(raw):
+                raise Rejected(Problem("event_id_conflict", "this event_id was already "
+                                       "accepted with other content", "event_id"))
+            return Outcome(index, event_id, "duplicate", original=stored.subject_event)
+        envelope, command = self._envelope_and_command(raw, now, schemas)
         try:
             aggregate = HANDLERS[type(command)](uow, envelope, command)
         except RuleViolation as violation:
@@ -169,8 +148,40 @@ class Ingestor:
             raise Rejected(*(Problem("invalid_field", text, path)
                              for path, text in invalid.errors)) from None
         first = uow.stage(aggregate)
-        uow.issue_receipt(event_id, digest, aggregate.id)
-        return "accepted", first
+        uow.issue_receipt(envelope.event_id, content_hash(raw), aggregate.id, first)
+        return Outcome(index, event_id, "accepted", position=first)
+
+    def _envelope_and_command(self, raw: dict[str, Any], now: datetime,
+                              schemas: Mapping[str, Schema]) -> tuple[Envelope, Any]:
+        """The checked envelope, stamped with our clock, and the typed command of its data."""
+        fields = _load(ENVELOPE, raw, prefix="")
+        event_type = fields["type"]
+        if event_type not in schemas:
+            raise Rejected(Problem("unknown_type", f"unknown event type {event_type!r}; "
+                                   f"accepted: {', '.join(sorted(DATA_SCHEMAS))}", "type"))
+        if fields["type_version"] != 1:
+            raise Rejected(Problem("unknown_type_version", f"{event_type} has no type_version "
+                                   f"{fields['type_version']}", "type_version"))
+        if fields["occurred_at"] > now + MAX_FUTURE:
+            raise Rejected(Problem("occurred_in_future", "occurred_at lies more than 5 minutes"
+                                   " in the future", "occurred_at"))
+        command = _load(schemas[event_type], fields["data"], prefix="data")
+        envelope = Envelope(
+            event_id=fields["event_id"], type=event_type, type_version=fields["type_version"],
+            tenant=fields["tenant"], occurred_at=fields["occurred_at"], recorded_at=now,
+            actor=Actor(**fields["actor"]), source=fields["source"])
+        return envelope, command
+
+    def _place(self, outcomes: list[Outcome], recordings: list[Any]) -> None:
+        """Log positions: an accepted event's from this save, a duplicate's original one
+        (one query for the batch)."""
+        originals = positions(self.app, [o.original for o in outcomes if o.original])
+        for outcome in outcomes:
+            if outcome.status == "accepted":
+                assert outcome.position is not None  # its index among the pending events
+                outcome.position = recordings[outcome.position].notification.id
+            elif outcome.original is not None:
+                outcome.position = originals.get(outcome.original)
 
     def _log_rejections(self, raw_events: list[dict[str, Any]],
                         outcomes: list[Outcome]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -18,18 +20,34 @@ from domain.rule_sets import RuleBook, RuleSet
 from domain.school_days import SchoolDays
 from domain.school_year import school_year_of
 from services.store.application import Skolefravaer
+from services.store.lookups import first_events
 
 KEY_FIELDS = {"leave_application": "application_id"}
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What the receipt of an accepted event says: its content and where it went."""
+
+    content_hash: str
+    subject_id: UUID
+    subject_version: int | None
+
+    @property
+    def subject_event(self) -> tuple[UUID, int] | None:
+        """(aggregate, version) of the first event it became, when known."""
+        return None if self.subject_version is None else (self.subject_id,
+                                                           self.subject_version)
+
+
 class UnitOfWork:
-    def __init__(self, app: Skolefravaer, *, look_up_receipts: bool) -> None:
+    def __init__(self, app: Skolefravaer, event_ids: Iterable[UUID] = ()) -> None:
+        """``event_ids``: the batch's own, whose receipts are read up front, together."""
         self._app = app
-        self._look_up_receipts = look_up_receipts
         self._aggregates: dict[UUID, Aggregate | None] = {}
         self.pending: list[Any] = []
-        self.receipts: dict[UUID, str] = {}
-        self._subjects: dict[UUID, UUID] = {}
+        self._receipts: dict[UUID, Receipt | None] = dict.fromkeys(event_ids)
+        self._receipts.update(self._stored_receipts(event_ids))
 
     def get(self, aggregate_id: UUID) -> Any:
         if aggregate_id not in self._aggregates:
@@ -100,22 +118,24 @@ class UnitOfWork:
 
     # Receipts ---------------------------------------------------------------------------
 
-    def stored_hash(self, event_id: UUID) -> str | None:
-        if event_id in self.receipts:
-            return self.receipts[event_id]
-        if not self._look_up_receipts:
-            return None
-        receipt = self._app.find(receipt_id(event_id))
-        return None if receipt is None else str(receipt.content_hash)
+    def _stored_receipts(self, event_ids: Iterable[UUID]) -> dict[UUID, Receipt]:
+        """The receipts already stored for ``event_ids``, read in one query."""
+        stored = first_events(self._app, [receipt_id(e) for e in event_ids])
+        issued = [self._app.mapper.to_domain_event(s) for s in stored]
+        return {e.event_id: Receipt(e.content_hash, e.subject_id, e.subject_version)
+                for e in issued if isinstance(e, IngestionReceipt.Issued)}
 
-    def receipt_subject(self, event_id: UUID) -> UUID | None:
-        """The aggregate an accepted event was applied to (None if it was never accepted)."""
-        if event_id in self._subjects:
-            return self._subjects[event_id]
-        receipt = self._app.find(receipt_id(event_id))
-        return None if receipt is None else receipt.subject_id
+    def receipt(self, event_id: UUID) -> Receipt | None:
+        """What was stored (or is being stored in this batch) for ``event_id``."""
+        if event_id not in self._receipts:
+            found = self._app.find(receipt_id(event_id))
+            self._receipts[event_id] = None if found is None else Receipt(
+                found.content_hash, found.subject_id, found.subject_version)
+        return self._receipts[event_id]
 
-    def issue_receipt(self, event_id: UUID, content_hash: str, subject_id: UUID) -> None:
-        self.receipts[event_id] = content_hash
-        self._subjects[event_id] = subject_id
-        self.stage(IngestionReceipt(event_id, content_hash, subject_id))
+    def issue_receipt(self, event_id: UUID, content_hash: str, subject_id: UUID,
+                      first: int) -> None:
+        """Receipt for the posted event whose first new event is ``pending[first]``."""
+        version = self.pending[first].originator_version
+        self._receipts[event_id] = Receipt(content_hash, subject_id, version)
+        self.stage(IngestionReceipt(event_id, content_hash, subject_id, version))

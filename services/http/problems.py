@@ -6,12 +6,16 @@ HTTP error) into an ``application/problem+json`` response.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from services.intake.loading import field_errors
+from services.store.outages import OUTAGES, RETRY_AFTER_SECONDS
+
+log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://skolefravaer.example/problems/"
 
@@ -78,7 +82,18 @@ def _from_http_exception(error: HTTPException) -> Response:
     return problem(status, error.name, detail, kind=kind, errors=errors)
 
 
+def _from_outage(error: Exception) -> Response:
+    """A store that cannot answer now: 503 and when to retry, never a 500."""
+    log.warning("store unavailable: %s", type(error).__name__)
+    return _from_problem_error(unavailable(
+        "a store the answer needs is unavailable; try again (an event that was stored "
+        "after all is then answered as a duplicate, with its position)",
+        "store-unavailable", retry_after=RETRY_AFTER_SECONDS))
+
+
 def install(app: Flask) -> None:
-    """Answer every HTTP error as a problem document."""
+    """Answer every HTTP error as a problem document, and every store outage as a 503."""
     app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(HTTPException, _from_http_exception)
+    for outage in OUTAGES:
+        app.register_error_handler(outage, _from_outage)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError
+from eventsourcing.persistence import IntegrityError
 from marshmallow import Schema
 
 from domain.envelope import Actor, Envelope
@@ -33,6 +33,7 @@ from services.intake.handlers import HANDLERS
 from services.intake.loading import InvalidData, load
 from services.store.application import Skolefravaer
 from services.store.lookups import positions
+from services.store.outages import OUTAGES
 from services.store.unit_of_work import UnitOfWork
 
 rejection_log = logging.getLogger("skolefravaer.rejections")
@@ -93,8 +94,9 @@ class Ingestor:
         """Decide and store a batch; ``internal`` admits the service's own event types."""
         schemas = {**DATA_SCHEMAS, **INTERNAL_SCHEMAS} if internal else DATA_SCHEMAS
         for attempt in range(self.attempts):
-            outcomes, uow = self._decide(raw_events, schemas)
             try:
+                # Deciding reads receipts and aggregates: an outage there is an outage too.
+                outcomes, uow = self._decide(raw_events, schemas)
                 # The events in batch order, then the aggregates (their pending events
                 # already taken) so that eventsourcing takes their snapshots.
                 recordings = self.app.save(*uow.pending, *uow.aggregates) if uow.pending else []
@@ -105,7 +107,7 @@ class Ingestor:
                 if attempt:
                     time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
                 continue
-            except OperationalError as error:
+            except OUTAGES as error:
                 # eventsourcing has already retried (lock timeout, lost connection).
                 raise StoreUnavailable(type(error).__name__) from error
             self._place(outcomes, recordings)

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
 
 from services.store.application import Skolefravaer
 
@@ -55,9 +56,23 @@ def _select_postgres(recorder: Any, keys: Sequence[Key]) -> list[Any]:
         columns=SQL(COLUMNS), schema=Identifier(recorder.datastore.schema),
         table=Identifier(recorder.events_table_name),
         id_type=SQL(recorder.datastore.originator_id_type))
-    with recorder.datastore.get_connection() as connection, connection.cursor() as cursor:
-        cursor.execute(statement, ([k[0] for k in keys], [k[1] for k in keys]), prepare=False)
-        return [tuple(row.values()) for row in cursor.fetchall()]
+    arguments = ([k[0] for k in keys], [k[1] for k in keys])
+    failure: OperationalError | None = None
+    # After a restart every pooled connection is broken and fails at once: take the next
+    # (the pool drops the broken one) until a fresh one answers. A pool timeout means the
+    # server is away: give up at once, so the caller hears 503 in seconds.
+    for _ in range(recorder.datastore.pool.max_size + 1):
+        try:
+            with recorder.datastore.get_connection() as connection, \
+                    connection.cursor() as cursor:
+                cursor.execute(statement, arguments, prepare=False)
+                return [tuple(row.values()) for row in cursor.fetchall()]
+        except OperationalError as error:
+            if isinstance(error.__cause__, PoolTimeout):
+                raise
+            failure = error
+    assert failure is not None
+    raise failure
 
 
 def _select_sqlite(recorder: Any, keys: Sequence[Key]) -> list[Any]:

@@ -34,6 +34,7 @@ class Settings:
     postgres_lock_timeout: str = "2"
     kafka_bootstrap_servers: str = ""
     kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1  # copies of each topic the relay creates; <= brokers
     events_topic: str = "absence.events.v1"
     alerts_topic: str = "absence.alerts.v1"
     status_topic: str = "absence.pupil-status.v1"
@@ -61,6 +62,7 @@ class Settings:
             postgres_lock_timeout=env.get("POSTGRES_LOCK_TIMEOUT") or cls.postgres_lock_timeout,
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
             kafka_topic_partitions=int(env.get("KAFKA_TOPIC_PARTITIONS") or 3),
+            kafka_replication_factor=int(env.get("KAFKA_REPLICATION_FACTOR") or 1),
             events_topic=env.get("SKOLEFRAVAER_EVENTS_TOPIC") or cls.events_topic,
             alerts_topic=env.get("SKOLEFRAVAER_ALERTS_TOPIC") or cls.alerts_topic,
             status_topic=env.get("SKOLEFRAVAER_STATUS_TOPIC") or cls.status_topic,

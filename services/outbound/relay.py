@@ -56,7 +56,7 @@ class KafkaPublisher:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     admin.create_topics([NewTopic(
                         name, num_partitions=self.settings.kafka_topic_partitions,
-                        replication_factor=1,
+                        replication_factor=self.settings.kafka_replication_factor,
                         topic_configs={"cleanup.policy": "compact"} if compacted else {})])
         finally:
             admin.close()

@@ -1,16 +1,23 @@
 """Start-up with settings that cannot be right: the server refuses to start with exit code
-78 and a log line naming the variable."""
+78 and a log line naming the variable, and a cipher key that cannot read the stored events
+makes the service not ready, saying why."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from services.bootstrap import build
+from services.config import Settings
+from services.http.app import create_app
 from tests.conftest import ROOT, free_port
+from tests.support.events import enrolled, new_pupil
 
 EX_CONFIG = 78
 AES = "eventsourcing.cryptography:AESCipher"
@@ -44,3 +51,23 @@ def test_the_server_refuses_to_start_naming_the_variable(
     assert code == EX_CONFIG
     assert [(line["variable"], says in line["problem"]) for line in lines] == [(variable, True)]
 
+
+def test_a_cipher_key_that_cannot_read_the_stored_events_makes_the_service_not_ready(
+        tmp_path: Path) -> None:
+    def environ(key: bytes) -> dict[str, str]:
+        return {"SQLITE_DBNAME": str(tmp_path / "store.sqlite"), "CIPHER_TOPIC": AES,
+                "CIPHER_KEY": base64.b64encode(key).decode()}
+
+    stored = build(Settings.from_environ(environ(b"k" * 32)))
+    stored.ingestor.ingest([enrolled(new_pupil())])
+    stored.close()
+    service = build(Settings.from_environ(environ(b"w" * 32)))
+    try:
+        response = create_app(lambda: service).test_client().get("/readyz")
+    finally:
+        service.close()
+
+    assert response.status_code == 503
+    check = response.get_json()["checks"]["newest_event"]
+    assert check["ok"] is False
+    assert "cannot be decrypted" in check["error"] and "CIPHER_KEY" in check["error"]

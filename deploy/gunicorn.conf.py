@@ -3,9 +3,20 @@ stops the master before any worker starts, with a log line naming the variable.
 
 The application is built lazily in each worker, after the fork: eventsourcing's PostgreSQL
 pool holds threads that do not survive ``fork()``.
+
+Metrics are the service's, not one worker's: the master makes a directory of its own for
+prometheus_client's multiprocess mode before the workers start, each worker writes its
+counters there, a scrape answered by any worker adds them all up, and the files of a worker
+that exited are marked dead (its counts stay, its live gauges go).
 """
 
+import os
+import shutil
+import tempfile
+
 from services.config import ConfigError, Settings, logs
+
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 try:
     _settings = Settings.from_environ()
@@ -24,3 +35,16 @@ loglevel = _settings.log_level.lower()
 logconfig_dict = logs.dict_config(_settings.log_level, _settings.log_format)
 access_log_format = "%(m)s %(s)s"  # the fields come from services.config.logs
 
+
+def on_starting(server):
+    os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="skolefravaer-metrics-")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    shutil.rmtree(os.environ.pop(METRICS_DIR), ignore_errors=True)

@@ -37,12 +37,11 @@ def readyz() -> Response:
 
 @blp.get("/metrics")
 def get_metrics() -> Response:
-    """Prometheus: events by outcome, the log's head, each worker's lag."""
+    """Prometheus: events by outcome, requests by route, the log's head, each worker's lag."""
     svc = service()
-    text = metrics.exposition(
-        {"skolefravaer_log_head": lambda: svc.app.recorder.max_notification_id() or 0},
-        {"skolefravaer_worker_lag": {w.name: w.lag for w in svc.workers}})
-    return Response(text, mimetype="text/plain; version=0.0.4")
+    text = metrics.exposition(lambda: svc.app.recorder.max_notification_id() or 0,
+                              svc.workers)
+    return Response(text, content_type=metrics.CONTENT_TYPE)
 
 
 def newest_event_readable(svc: Service) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 from tests.support.events import absent, enrolled, new_pupil, notice, school_days
-from tests.support.http import Gunicorn, call
+from tests.support.http import Gunicorn, call, text
 
 EXAMPLE = json.loads((ROOT / "docs/examples/batch.json").read_text())
 
@@ -87,6 +87,32 @@ def test_the_run_command_serves_the_readme_example_on_sqlite(tmp_path: Path) -> 
     assert ready_status == 200 and ready["ready"] is True
     # No personal data or event contents in the server's log lines.
     assert not re.search(r"guardian-1|illness|teacher-17", log)
+
+
+def accepted_so_far(metrics: str) -> float:
+    return next(float(line.split()[-1]) for line in metrics.splitlines()
+                if line.startswith('skolefravaer_events_total{status="accepted"}'))
+
+
+def test_counters_are_the_services_whichever_worker_answers_the_scrape(
+        pg_environ: dict[str, str]) -> None:
+    server = Gunicorn({**pg_environ, "SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS": "false"},
+                      workers=2)
+    seen: list[float] = []
+    try:
+        for batch in range(100):
+            pupil = new_pupil()  # one pupil per batch: the batches never wait on each other
+            status, _ = call("POST", f"{server.base}/v1/events",
+                             {"events": [enrolled(pupil), absent(pupil, "2026-09-01")]})
+            assert status == 200
+            if batch % 5 == 4:
+                seen.append(accepted_so_far(text(f"{server.base}/metrics")))
+    finally:
+        server.stop()
+
+    assert len(seen) == 20
+    assert seen == sorted(seen)  # never decreases, whichever worker answered
+    assert seen[-1] == 200
 
 
 def test_every_line_the_server_writes_is_json_without_personal_data(tmp_path: Path) -> None:

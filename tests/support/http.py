@@ -25,6 +25,12 @@ def call(method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[
         return error.code, json.loads(error.read() or b"null")
 
 
+def text(url: str, timeout: float = 30) -> str:
+    """A GET's body as text (metrics, say)."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return str(response.read().decode())
+
+
 class Gunicorn:
     """gunicorn with deploy/gunicorn.conf.py, as production and bin/run start it.
 

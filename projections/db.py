@@ -97,11 +97,11 @@ class _PostgresTransaction:
 
 
 class PostgresViews:
-    def __init__(self, conninfo: str, *, max_size: int = 4) -> None:
+    def __init__(self, conninfo: str, *, max_size: int = 4, timeout: float = 10) -> None:
         from psycopg_pool import ConnectionPool
 
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=True,
-                                    timeout=10)
+                                    timeout=timeout)
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTransaction]:

@@ -1,6 +1,6 @@
-"""Start-up with settings that cannot be right: the server refuses to start with exit code
-78 and a log line naming the variable, and a cipher key that cannot read the stored events
-makes the service not ready, saying why."""
+"""Start-up with settings that cannot be right: the command and the server refuse to start
+with exit code 78 and a log line naming the variable, and a cipher key that cannot read the
+stored events makes the service not ready, saying why."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ EX_CONFIG = 78
 AES = "eventsourcing.cryptography:AESCipher"
 
 
+def cli() -> list[str]:
+    """The installed ``skolefravaer`` command."""
+    return [str(Path(sys.executable).with_name("skolefravaer"))]
+
+
 def gunicorn() -> list[str]:
     return [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
             "services.http.wsgi:app"]
@@ -41,6 +46,20 @@ BAD = [
     ({"KAFKA_TOPIC_PARTITIONS": "six"}, "KAFKA_TOPIC_PARTITIONS", "valid integer"),
     ({"CIPHER_TOPIC": AES}, "CIPHER_TOPIC", "CIPHER_KEY is not"),
 ]
+
+
+@pytest.mark.parametrize(("environ", "variable", "says"), BAD)
+def test_the_command_refuses_to_start_naming_the_variable(
+        environ: dict[str, str], variable: str, says: str, tmp_path: Path) -> None:
+    code, lines = refusal([*cli(), "status"],
+                          {"SQLITE_DBNAME": str(tmp_path / "s.sqlite"), **environ})
+
+    assert code == EX_CONFIG
+    [line] = lines
+    assert (line["level"], line["variable"]) == ("critical", variable)
+    assert says in line["problem"]
+    assert line["event"].startswith(f"configuration error: {variable}: ")
+    assert not (tmp_path / "s.sqlite").exists()  # stopped before touching anything
 
 
 @pytest.mark.parametrize(("environ", "variable", "says"), BAD)

@@ -1,14 +1,31 @@
-"""gunicorn settings. The application is built lazily in each worker, after the fork:
-eventsourcing's PostgreSQL pool holds threads that do not survive ``fork()``."""
+"""gunicorn settings, from the service's own checked settings (services/config): a bad value
+stops the master before any worker starts, with a log line naming the variable.
+
+The application is built lazily in each worker, after the fork: eventsourcing's PostgreSQL
+pool holds threads that do not survive ``fork()``.
+
+Metrics are the service's, not one worker's: the master makes a directory of its own for
+prometheus_client's multiprocess mode before the workers start, each worker writes its
+counters there, a scrape answered by any worker adds them all up, and the files of a worker
+that exited are marked dead (its counts stay, its live gauges go).
+"""
 
 import os
+import shutil
+import tempfile
 
-_postgres = os.environ.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+from services.config import ConfigError, Settings, logs
 
-bind = os.environ.get("BIND", "127.0.0.1:8080")
-# SQLite has one writer; extra processes would only queue on its lock.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2" if _postgres else "1"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+try:
+    _settings = Settings.from_environ()
+except ConfigError as error:
+    logs.refuse_to_start(error)
+
+bind = _settings.bind
+workers = _settings.web_concurrency
+threads = _settings.gunicorn_threads
 timeout = 60
 graceful_timeout = 20
 preload_app = False
@@ -16,6 +33,22 @@ preload_app = False
 # ~/.gunicorn/gunicorn.ctl): instances on one host would contend for it, and the image's user
 # has no home. Nothing here uses gunicornc. Older releases ignore the unknown setting.
 control_socket_disable = True
-accesslog = "-"
-# The access log names paths only; pupil ids in paths are pseudonyms, never names.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+loglevel = _settings.log_level.lower()
+# Error and access log as the app logs (JSON lines on stderr); with a logging
+# configuration given, gunicorn writes its access log without `accesslog` being set.
+logconfig_dict = logs.dict_config(_settings.log_level, _settings.log_format)
+access_log_format = "%(m)s %(s)s"  # the fields come from services.config.logs
+
+
+def on_starting(server):
+    os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="skolefravaer-metrics-")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    shutil.rmtree(os.environ.pop(METRICS_DIR), ignore_errors=True)

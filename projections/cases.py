@@ -29,7 +29,7 @@ from domain.ids import NAMESPACE
 from domain.pupil import Pupil
 from domain.rule_sets import RuleSet
 from domain.school_year import school_year_of
-from projections import codec, outbox
+from projections import codec, outbox, tasks_due
 from projections.absence import FOR_PUPIL
 from projections.db import Transaction, ViewDatabase
 
@@ -289,9 +289,4 @@ class CaseReader:
 
     def due(self, now: datetime, limit: int = 500) -> list[tuple[str, str, str, str, str]]:
         """Open tasks past due and not yet recorded overdue: (task, tenant, pupil, rule, due)."""
-        with self.db.transaction() as tx:
-            rows = tx.execute(
-                "SELECT task_id, tenant, pupil_id, rule, due_at FROM case_task WHERE "
-                "closed_at IS NULL AND overdue_at IS NULL ORDER BY due_at LIMIT :limit",
-                {"limit": limit})
-        return [r for r in rows if datetime.fromisoformat(r[4]) < now]
+        return tasks_due.due(self.db, now, limit)

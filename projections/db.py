@@ -97,13 +97,13 @@ class _PostgresTransaction:
 
 
 class PostgresViews:
-    def __init__(self, conninfo: str, *, max_size: int = 4) -> None:
+    def __init__(self, conninfo: str, *, max_size: int = 4, timeout: float = 10) -> None:
         from psycopg_pool import ConnectionPool
 
         # A pooled connection is checked before it is lent: after a PostgreSQL restart the
         # pool reconnects instead of handing out dead connections (each an error).
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=True,
-                                    timeout=5, check=ConnectionPool.check_connection)
+                                    timeout=timeout, check=ConnectionPool.check_connection)
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTransaction]:

@@ -32,6 +32,13 @@ def read(db: ViewDatabase, name: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def read_all(db: ViewDatabase) -> dict[str, int]:
+    """Every saved position by name; a runner that never committed a batch has none."""
+    with db.transaction() as tx:
+        rows = tx.execute("SELECT name, position FROM projection_position")
+    return {str(name): int(position) for name, position in rows}
+
+
 def advance(tx: Transaction, name: str, expected: int, new: int) -> None:
     if expected == 0:
         tx.execute("INSERT INTO projection_position (name, position) VALUES (:name, 0) "

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from services.bootstrap import Service
-from services.http import health, problems
+from services.http import health, observe, problems
 from services.http.context import SERVICE
 from services.http.resources import (
     audit,
@@ -41,6 +41,7 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
     api = Api(app)
     api.spec.components.schema("Event", schema=EnvelopeSchema)
     problems.install(app)
+    observe.install(app)
     app.extensions[SERVICE] = _once(service_factory)
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)

@@ -14,6 +14,10 @@ from services.http.context import service
 blp = Blueprint("health", __name__)
 
 
+class NotReady(Exception):
+    """A probe's answer that says why, for the readiness document."""
+
+
 @blp.get("/healthz")
 def healthz() -> Response:
     """Alive: the process answers."""
@@ -22,7 +26,8 @@ def healthz() -> Response:
 
 @blp.get("/readyz")
 def readyz() -> Response:
-    """Ready: the event store, the views and (when configured) the broker answer."""
+    """Ready: the event store (and what it holds can be read), the views, each worker and
+    (when configured) the broker answer."""
     checks = service_checks(service())
     ready = all(check["ok"] for check in checks.values())
     response = jsonify({"ready": ready, "checks": checks})
@@ -32,12 +37,26 @@ def readyz() -> Response:
 
 @blp.get("/metrics")
 def get_metrics() -> Response:
-    """Prometheus: events by outcome, the log's head, each worker's lag."""
+    """Prometheus: events by outcome, requests by route, the log's head, each worker's lag."""
     svc = service()
-    text = metrics.exposition(
-        {"skolefravaer_log_head": lambda: svc.app.recorder.max_notification_id() or 0},
-        {"skolefravaer_worker_lag": {w.name: w.lag for w in svc.workers}})
-    return Response(text, mimetype="text/plain; version=0.0.4")
+    text = metrics.exposition(lambda: svc.app.recorder.max_notification_id() or 0,
+                              svc.workers)
+    return Response(text, content_type=metrics.CONTENT_TYPE)
+
+
+def newest_event_readable(svc: Service) -> dict[str, Any]:
+    """Decode the newest stored event: with another CIPHER_KEY than it was stored with (or
+    none, over an encrypted log) nothing stored can be read, and only this says why."""
+    head = svc.app.recorder.max_notification_id() or 0
+    newest = svc.app.recorder.select_notifications(start=head, limit=1) if head else []
+    for stored in newest:
+        try:
+            svc.app.mapper.to_domain_event(stored)
+        except Exception as error:
+            raise NotReady(f"the newest stored event (position {head}) cannot be decrypted "
+                           "or decoded: are CIPHER_TOPIC and CIPHER_KEY the ones it was "
+                           "stored with?") from error
+    return {"position": head}
 
 
 def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
@@ -46,10 +65,13 @@ def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
     def check(name: str, probe: Callable[[], Any]) -> None:
         try:
             checks[name] = {"ok": True, **(probe() or {})}
+        except NotReady as error:
+            checks[name] = {"ok": False, "error": str(error)}
         except Exception as error:  # a probe failing is the answer, not an error
             checks[name] = {"ok": False, "error": type(error).__name__}
 
     check("event_store", lambda: {"head": svc.app.recorder.max_notification_id() or 0})
+    check("newest_event", lambda: newest_event_readable(svc))
     check("views", svc.views.ping)
     for worker in svc.workers:
         check(f"worker:{worker.name}",

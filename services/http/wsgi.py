@@ -1,20 +1,24 @@
-"""WSGI entry point: ``gunicorn -c deploy/gunicorn.conf.py services.http.wsgi:app``."""
+"""WSGI entry point: ``gunicorn -c deploy/gunicorn.conf.py services.http.wsgi:app``.
+
+The settings are read and checked on import, before the first request; the service is
+built on the first request, in each worker after gunicorn forked.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-
 from services.bootstrap import Service, build
-from services.config import Settings
+from services.config import ConfigError, Settings, logs
 from services.http.app import create_app
 
-logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                    format="%(asctime)s %(levelname)s %(name)s %(message)s")
+try:
+    SETTINGS = Settings.from_environ()
+except ConfigError as error:
+    logs.refuse_to_start(error)
+logs.configure(SETTINGS)
 
 
 def _service() -> Service:
-    service = build(Settings.from_environ())
+    service = build(SETTINGS)
     if service.settings.run_workers_in_process:
         service.start_workers()
     return service

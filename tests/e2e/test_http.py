@@ -127,9 +127,19 @@ def test_metrics_count_outcomes_and_report_lag(client: FlaskClient) -> None:
     assert 'skolefravaer_events_total{status="duplicate"}' in text
     duplicates = next(line for line in text.splitlines()
                       if line.startswith('skolefravaer_events_total{status="duplicate"}'))
-    assert int(duplicates.split()[-1]) >= len(EXAMPLE["events"])
+    assert float(duplicates.split()[-1]) >= len(EXAMPLE["events"])
     assert 'skolefravaer_worker_lag{worker="pupil-views"}' in text
     assert "skolefravaer_log_head " in text
+
+
+def test_request_durations_are_labelled_by_route_never_by_path(client: FlaskClient) -> None:
+    client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence")
+
+    text = client.get("/metrics").get_data(as_text=True)
+
+    assert ('skolefravaer_http_request_duration_seconds_count{method="GET",'
+            'route="/v1/pupils/<uuid:pupil_id>/absence",status="404"}') in text
+    assert EXAMPLE_PUPIL not in text
 
 
 def test_reads_scoped_to_another_municipality_find_nothing(client: FlaskClient) -> None:

@@ -341,7 +341,7 @@ def test_an_exported_event_verifies_offline(sqlite_service: Service) -> None:
     assert offline_verify.verify_bundle(bundle) != []
 
 
-def test_the_command_line_shows_progress_and_exits_1_with_the_first_broken_position(
+def test_the_command_line_exits_1_with_the_first_broken_position(
         pg_service: Service, pg_environ: dict[str, str],
         sql: psycopg.Connection[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -355,7 +355,7 @@ def test_the_command_line_shows_progress_and_exits_1_with_the_first_broken_posit
     assert cli.main(["verify"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"intact: {stored_count(sql)} stored events checked")
-    assert f"\r[{'#' * 30}] 100% {stored_count(sql)}/{stored_count(sql)}" in err
+    assert "\r" not in err  # no progress bar when stderr is not a terminal
 
     target = nth_position(sql, 3)
     sql.execute("DELETE FROM skolefravaer_events WHERE notification_id = %s", (target,))

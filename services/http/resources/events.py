@@ -32,7 +32,7 @@ def post_events(batch: dict[str, Any]) -> Response:
         log.warning("batch not stored: event store unavailable")
         raise unavailable("the event store could not take the batch; nothing was stored, "
                           "post it again", "store-unavailable", retry_after=2) from None
-    metrics.count_outcomes([o.status for o in outcomes])
+    metrics.count_outcomes(outcomes)
     return jsonify(_answer(outcomes))
 
 

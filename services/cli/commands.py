@@ -1,0 +1,110 @@
+"""The commands that build the whole service: the background worker and the operator tasks
+that read or rewrite the views."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from projections.pupil_views import PupilViews
+from services.bootstrap import build
+from services.cli.progress import Bar, confirmed, progress
+from services.config import Settings
+from services.evidence import checkpoints
+from services.evidence.verify import Progress, verify_store
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def run_worker(args: argparse.Namespace, settings: Settings) -> int:
+    service = build(settings, with_relay=None if args.relay else False)
+    chosen = service.relays if args.only_relay else service.workers
+    if not chosen:
+        print("KAFKA_BOOTSTRAP_SERVERS is not set: no relay to run", file=sys.stderr)
+        return 2
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for worker in service.workers:
+            worker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    service.start_workers(chosen)
+    for thread in service.threads:
+        while thread.is_alive():
+            thread.join(timeout=1)
+    service.close()
+    return 0
+
+
+def catch_up(args: argparse.Namespace, settings: Settings) -> int:
+    service = build(settings, with_relay=False)
+    for follower in service.projections:
+        count = follower.catch_up()
+        print(f"{follower.name}: {count} events applied, lag {follower.lag()}")
+    service.close()
+    return 0
+
+
+def rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    question = "Empty the pupil views and build them again from the whole log?"
+    if not (args.yes or confirmed(question)):
+        print("not rebuilt: pass --yes to rebuild without being asked", file=sys.stderr)
+        return 1
+    service = build(settings, with_relay=False)
+    try:
+        with service.views.transaction() as tx:
+            PupilViews().clear(tx)
+        follower, applied = service.pupil_views, 0
+        with progress("rebuild", total=follower.lag()) as bar:
+            while count := follower.run_once():
+                applied += count
+                bar.update(count)
+        print(f"{follower.name} rebuilt from {applied} events")
+        return 0
+    finally:
+        service.close()
+
+
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    service = build(settings, with_relay=False)
+    try:
+        key = None
+        if args.public_key:
+            with open(args.public_key, "rb") as pem:
+                key = checkpoints.load_public_key(pem.read())
+        if args.catch_up:
+            service.audit_log.catch_up()
+        started = time.monotonic()
+        with progress("verify") as bar:
+            result = verify_store(service.app, service.views, _shown_on(bar), key=key)
+        seconds = time.monotonic() - started
+        if lag := service.audit_log.lag():
+            print(f"note: {lag} newer event(s) are not yet recorded by the audit log",
+                  file=sys.stderr)
+        if result.intact:
+            print(f"intact: {result.checked} stored events checked in {seconds:.1f}s")
+            return 0
+        print(f"NOT intact: first broken position {result.first_broken_position}: "
+              f"{result.reason} ({result.checked} stored events checked)")
+        return 1
+    finally:
+        service.close()
+
+
+def _shown_on(bar: Bar) -> Progress:
+    """verify_store's progress (done, total) on a bar that learns the total as it goes."""
+
+    def show(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return show
+
+
+COMMANDS: dict[str, Command] = {"worker": run_worker, "catch-up": catch_up,
+                                "rebuild": rebuild, "verify": verify}

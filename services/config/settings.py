@@ -1,0 +1,294 @@
+"""Settings, read once from the environment and checked before anything starts (the README's
+configuration table).
+
+A value that cannot be right stops start-up with a `ConfigError` naming the variable, rather
+than being read as something else (``ture`` as false) or failing later, on the first
+request, as a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+SQLITE = "eventsourcing.sqlite"
+POSTGRES = "eventsourcing.postgres"
+
+# Passed through to eventsourcing when set; see its documentation.
+EVENTSOURCING_VARIABLES = (
+    "POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER",
+    "POSTGRES_PASSWORD", "POSTGRES_SCHEMA", "POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW",
+    "POSTGRES_CONNECT_TIMEOUT", "POSTGRES_PRE_PING", "CIPHER_TOPIC", "CIPHER_KEY",
+    "COMPRESSOR_TOPIC",
+)
+
+# Kafka's own rule for topic names.
+Topic = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+# The schema goes into the connection's search_path option: an identifier, nothing more.
+Schema = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                     BeforeValidator(lambda value: str(value).upper())]
+
+
+class ConfigError(ValueError):
+    """Settings that cannot be used; ``problems`` are (variable, what is wrong) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{variable}: {problem}" for variable, problem in problems))
+        self.problems = problems
+
+
+def _problem(variable: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError("configuration", message, {"variable": variable})
+
+
+class _Environ(EnvSettingsSource):
+    """The environment as pydantic-settings reads it, from a given mapping (tests, tools)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # An empty variable means "not set": compose files and shells leave empty ones.
+        return {name: value for name, value in self._environ.items() if value != ""}
+
+
+def _env(name: str, default: Any = None) -> Any:
+    return Field(default, validation_alias=name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=True, frozen=True, extra="ignore")
+
+    persistence_module: Literal["eventsourcing.sqlite", "eventsourcing.postgres"] = _env(
+        "PERSISTENCE_MODULE", SQLITE)
+    sqlite_dbname: str = _env("SQLITE_DBNAME", "skolefravaer.sqlite")
+    postgres_host: str = _env("POSTGRES_HOST", "127.0.0.1")
+    postgres_port: Port = _env("POSTGRES_PORT", 5432)
+    postgres_dbname: str = _env("POSTGRES_DBNAME", "skolefravaer")
+    postgres_user: str = _env("POSTGRES_USER", "postgres")
+    postgres_password: SecretStr = _env("POSTGRES_PASSWORD", SecretStr(""))
+    postgres_schema: Schema = _env("POSTGRES_SCHEMA", "public")
+    postgres_lock_timeout: NonNegativeInt = _env("POSTGRES_LOCK_TIMEOUT", 2)
+    postgres_pool_size: PositiveInt | None = _env("POSTGRES_POOL_SIZE")
+    postgres_max_overflow: NonNegativeInt | None = _env("POSTGRES_MAX_OVERFLOW")
+    postgres_connect_timeout: PositiveInt | None = _env("POSTGRES_CONNECT_TIMEOUT")
+    postgres_pre_ping: bool | None = _env("POSTGRES_PRE_PING")
+    postgres_enable_db_functions: bool = _env("POSTGRES_ENABLE_DB_FUNCTIONS", False)
+    cipher_topic: str | None = _env("CIPHER_TOPIC")
+    cipher_key: SecretStr | None = _env("CIPHER_KEY")
+    compressor_topic: str | None = _env("COMPRESSOR_TOPIC")
+    kafka_bootstrap_servers: str = _env("KAFKA_BOOTSTRAP_SERVERS", "")
+    kafka_topic_partitions: PositiveInt = _env("KAFKA_TOPIC_PARTITIONS", 3)
+    # Copies of each topic the relay creates; at most the number of brokers.
+    kafka_replication_factor: PositiveInt = _env("KAFKA_REPLICATION_FACTOR", 1)
+    events_topic: Topic = _env("SKOLEFRAVAER_EVENTS_TOPIC", "absence.events.v1")
+    alerts_topic: Topic = _env("SKOLEFRAVAER_ALERTS_TOPIC", "absence.alerts.v1")
+    status_topic: Topic = _env("SKOLEFRAVAER_STATUS_TOPIC", "absence.pupil-status.v1")
+    relay_batch_size: PositiveInt = _env("SKOLEFRAVAER_RELAY_BATCH_SIZE", 500)
+    workers_in_process: bool | None = _env("SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS")
+    poll_interval: PositiveFloat = _env("SKOLEFRAVAER_POLL_INTERVAL", 0.2)
+    clock_interval: PositiveFloat = _env("SKOLEFRAVAER_CLOCK_INTERVAL", 30.0)
+    # Ed25519, base64 raw or PEM: signs audit checkpoints.
+    signing_key: SecretStr | None = _env("SKOLEFRAVAER_SIGNING_KEY")
+    bind: str = _env("BIND", "127.0.0.1:8080")
+    web_concurrency_setting: PositiveInt | None = _env("WEB_CONCURRENCY")
+    gunicorn_threads: PositiveInt = _env("GUNICORN_THREADS", 4)
+    log_level: LogLevel = _env("LOG_LEVEL", "INFO")
+    log_format: Literal["auto", "json", "console"] = _env("LOG_FORMAT", "auto")
+
+    @classmethod
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `from_environ` reads the environment it is given (the process's, or a test's)
+        # and hands the values over; nothing else may add to them.
+        return (init_settings,)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings in ``environ`` (default: the process's); `ConfigError` when a value
+        cannot be used."""
+        values = _Environ(cls, os.environ if environ is None else environ)()
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise ConfigError([_described(problem) for problem in error.errors()]) from None
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _aes_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            try:
+                size = len(base64.b64decode(key.get_secret_value(), validate=True))
+            except (binascii.Error, ValueError):
+                raise _problem("CIPHER_KEY", "not base64") from None
+            if size not in (16, 24, 32):
+                raise _problem("CIPHER_KEY", f"an AES key is 16, 24 or 32 bytes, not {size}")
+        return key
+
+    @field_validator("cipher_topic", "compressor_topic")
+    @classmethod
+    def _importable(cls, topic: str | None) -> str | None:
+        if topic is not None:
+            module, _, name = topic.partition(":")
+            try:
+                getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError, ValueError):
+                raise PydanticCustomError(
+                    "topic", "names no class that can be imported (module:Class)") from None
+        return topic
+
+    @field_validator("signing_key")
+    @classmethod
+    def _ed25519(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            from services.evidence.checkpoints import load_private_key
+
+            try:
+                load_private_key(key.get_secret_value())
+            except ValueError as error:
+                raise _problem("SKOLEFRAVAER_SIGNING_KEY", str(error)) from None
+        return key
+
+    @model_validator(mode="after")
+    def _cipher_complete(self) -> Settings:
+        if self.cipher_topic and not self.cipher_key:
+            raise _problem("CIPHER_TOPIC", "is set but CIPHER_KEY is not: nothing could be "
+                                           "stored or read")
+        if self.cipher_key and not self.cipher_topic:
+            raise _problem("CIPHER_KEY", "is set but CIPHER_TOPIC is not: events would be "
+                                         "stored unencrypted")
+        return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.persistence_module == POSTGRES
+
+    @property
+    def run_workers_in_process(self) -> bool:
+        """Default: on SQLite, whose single writer is this process; not on PostgreSQL."""
+        if self.workers_in_process is None:
+            return not self.uses_postgres
+        return self.workers_in_process
+
+    @property
+    def web_concurrency(self) -> int:
+        """gunicorn workers. SQLite has one writer: extra processes would queue on its lock."""
+        if self.web_concurrency_setting is None:
+            return 2 if self.uses_postgres else 1
+        return self.web_concurrency_setting
+
+    @property
+    def passthrough(self) -> dict[str, str]:
+        """The eventsourcing variables that were set, as eventsourcing reads them."""
+        fields = type(self).model_fields
+        by_variable = {str(info.validation_alias): name for name, info in fields.items()}
+        return {variable: _as_environ(getattr(self, by_variable[variable]))
+                for variable in EVENTSOURCING_VARIABLES
+                if by_variable[variable] in self.model_fields_set}
+
+    def notices(self) -> list[str]:
+        """What start-up should warn about: settings accepted but not honoured."""
+        if self.postgres_enable_db_functions:
+            # Inserting without the table lock lets a later id commit before an earlier
+            # one; followers reading "id > last seen" would skip events for good.
+            return ["POSTGRES_ENABLE_DB_FUNCTIONS is ignored: it can make followers skip "
+                    "events"]
+        return []
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        env = {
+            "PERSISTENCE_MODULE": self.persistence_module,
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "POSTGRES_LOCK_TIMEOUT": str(self.postgres_lock_timeout),
+            # Ingestion loads the same pupils batch after batch: keep them, and read only
+            # the events stored since (by this or another worker) on the next load.
+            "AGGREGATE_CACHE_MAXSIZE": "20000",
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+            **self.passthrough,
+        }
+        if self.uses_postgres:
+            # The documented defaults, which eventsourcing does not have for all of them.
+            env.update({"POSTGRES_HOST": self.postgres_host,
+                        "POSTGRES_PORT": str(self.postgres_port),
+                        "POSTGRES_DBNAME": self.postgres_dbname,
+                        "POSTGRES_USER": self.postgres_user,
+                        "POSTGRES_PASSWORD": self.postgres_password.get_secret_value()})
+        else:
+            env["SQLITE_DBNAME"] = self.sqlite_dbname
+            env["SQLITE_LOCK_TIMEOUT"] = "10"
+        return env
+
+    def key_environ(self) -> dict[str, str]:
+        """The signing key as services.evidence.verify reads it (absent: one kept in the views)."""
+        if self.signing_key is None:
+            return {}
+        return {"SKOLEFRAVAER_SIGNING_KEY": self.signing_key.get_secret_value()}
+
+    def postgres_conninfo(self) -> str:
+        parts = {
+            "dbname": self.postgres_dbname,
+            "host": self.postgres_host,
+            "port": str(self.postgres_port),
+            "user": self.postgres_user,
+            "password": self.postgres_password.get_secret_value(),
+        }
+        if "postgres_schema" in self.model_fields_set:
+            parts["options"] = f"-csearch_path={self.postgres_schema}"
+        return " ".join(f"{key}='{_libpq_quoted(value)}'"
+                        for key, value in parts.items() if value)
+
+
+SECRETS = {"POSTGRES_PASSWORD", "CIPHER_KEY", "SKOLEFRAVAER_SIGNING_KEY"}
+
+
+def _described(error: Any) -> tuple[str, str]:
+    """(variable, what is wrong), showing the value unless it is a secret."""
+    variable = str((error.get("ctx") or {}).get("variable") or
+                   (error["loc"][0] if error["loc"] else "settings"))
+    problem = str(error["msg"])
+    if variable not in SECRETS and error["type"] != "configuration":
+        problem += f" (got {error['input']!r})"
+    return variable, problem
+
+
+def _as_environ(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "y" if value else "n"
+    return str(value)
+
+
+def _libpq_quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")

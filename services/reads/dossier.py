@@ -60,8 +60,7 @@ class Dossiers:
             return None
         timeline = self.history.events(pupil_id, found_tenant, None, reader)
         self.history.record_read(found_tenant, pupil_id, reader, "dossier")
-        pupil: Pupil = self.history.app.repository.get(pupil_aggregate_id(found_tenant,
-                                                                           pupil_id))
+        pupil: Pupil = self.history.app.find(pupil_aggregate_id(found_tenant, pupil_id))
         case = self.current.cases.case(pupil_id, found_tenant,
                                        restricted=reader.handles_safeguarding)
         tally = self.current.absence.tally(pupil_id, None, found_tenant)

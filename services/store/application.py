@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
+from copy import deepcopy
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -26,13 +29,24 @@ class Skolefravaer(Application[UUID]):
     # latest snapshot instead of from enrolment.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50}
 
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env=env)
+        self._locks = [threading.Lock() for _ in range(64)]
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
 
     def find(self, aggregate_id: UUID) -> Any:
-        """The aggregate, or None when nothing was ever stored under this id."""
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        """A copy of the aggregate to change, or None when nothing was stored under this id.
+
+        eventsourcing copies a cached aggregate outside the lock under which another thread
+        fast-forwards that same object, and a copy taken mid-update fails ("dictionary
+        changed size during iteration", seen as a 500 under concurrent posts): here the
+        fast-forward and the copy happen under one lock per aggregate (striped)."""
+        with self._locks[hash(aggregate_id) % len(self._locks)]:
+            try:
+                found: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                return None
+            return deepcopy(found) if self.repository.cache is not None else found

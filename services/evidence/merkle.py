@@ -70,8 +70,22 @@ def subtrees(lo: int, hi: int) -> list[Subtree]:
 
 
 def tree_hash(hashes: Mapping[Subtree, bytes], lo: int, hi: int) -> bytes:
-    """MTH(D[lo:hi]) (lo < hi) from the hashes of its `subtrees`."""
-    return _fold([hashes[subtree] for subtree in subtrees(lo, hi)])
+    """MTH(D[lo:hi]) (lo < hi) from the hashes of its `subtrees`, or of subtrees below them
+    (`subtree_hash`)."""
+    return _fold([subtree_hash(hashes, subtree) for subtree in subtrees(lo, hi)])
+
+
+def subtree_hash(hashes: Mapping[Subtree, bytes], subtree: Subtree) -> bytes:
+    """The hash of ``subtree`` as given, or else joined from its two halves, recursively:
+    a store may keep only the upper levels and the leaves."""
+    found = hashes.get(subtree)
+    if found is not None:
+        return found
+    level, index = subtree
+    if level == 0:
+        raise KeyError(f"leaf {index} is not given")
+    return node_hash(subtree_hash(hashes, (level - 1, 2 * index)),
+                     subtree_hash(hashes, (level - 1, 2 * index + 1)))
 
 
 def _fold(parts: Sequence[bytes]) -> bytes:

@@ -14,8 +14,9 @@ import pytest
 
 from services.bootstrap import Service
 from services.evidence import merkle
-from services.evidence.keys import build_audit_log
+from services.evidence.keys import build_audit_log, public_key
 from services.evidence.recorder import LOWEST_STORED_LEVEL, AuditLog
+from services.evidence.verify import verify_store
 from tests.support.events import absent, enrolled, new_pupil, school_days
 
 NO_ENVIRONMENT: dict[str, str] = {}
@@ -145,3 +146,43 @@ def test_nodes_missing_under_a_running_audit_log_are_back_filled_when_a_proof_ne
     assert stored_nodes(service) != every_node(log.leaf_hashes(LOG_SIZE))
     assert_every_inclusion_proof_is_the_reference(log, positions, LOG_SIZE)
     assert stored_nodes(service) == every_node(log.leaf_hashes(LOG_SIZE))
+
+
+# What verify says about nodes --------------------------------------------------------------------
+
+
+def test_an_edited_node_is_reported_by_verify_and_breaks_the_proofs_through_it(
+        service: Service) -> None:
+    positions = stored_events(service)
+    log = audit_log(service)
+    log.catch_up()
+    with service.views.transaction() as tx:
+        tx.execute("UPDATE audit_node SET hash = :forged WHERE level = 3 AND idx = 1",
+                   {"forged": "00" * 32})
+    key = public_key(service.views, NO_ENVIRONMENT)
+    latest = log.latest_checkpoint()
+    assert key is not None and latest is not None
+
+    result = verify_store(service.app, service.views, key=key)
+    proofs = log.proofs(positions)
+
+    assert (result.intact, result.first_broken_position) == (False, None)
+    assert result.reason is not None and "node over leaves 8 to 15" in result.reason
+    assert proofs is not None
+    leaves = log.leaf_hashes(LOG_SIZE)
+    root = merkle.root(leaves)
+    # The node is the level-3 sibling of leaves 0 to 7; other proofs take the nodes above it.
+    assert [index for index, proof in proofs.by_position.values()
+            if not merkle.verify_inclusion(leaves[index], index, LOG_SIZE, proof, root)
+            ] == list(range(8))
+
+
+def test_a_missing_node_is_no_finding_of_verify(service: Service) -> None:
+    stored_events(service)
+    audit_log(service).catch_up()
+    forget_nodes(service)
+    key = public_key(service.views, NO_ENVIRONMENT)
+
+    result = verify_store(service.app, service.views, key=key)
+
+    assert result.intact and result.checked == LOG_SIZE

@@ -20,6 +20,7 @@ from services.evidence.merkle import (
     leaf_hash,
     node_hash,
     root,
+    subtree_hash,
     subtrees,
     tree_hash,
     verify_consistency,
@@ -294,12 +295,13 @@ def test_a_frontier_that_cannot_belong_to_its_size_is_refused(saved: dict[str, o
 # --- Proofs from stored complete subtrees --------------------------------------------------------
 
 
-def stored_subtrees(leaves: list[bytes]) -> dict[Subtree, bytes]:
-    """What a store keeps: each leaf at level 0, and each node as the accumulator completes it."""
+def stored_subtrees(leaves: list[bytes], lowest_level: int = 1) -> dict[Subtree, bytes]:
+    """What a store keeps: each leaf at level 0, and each node from ``lowest_level`` up as the
+    accumulator completes it."""
     acc, stored = MerkleAccumulator(), {}
     for index, leaf in enumerate(leaves):
         stored[(0, index)] = leaf
-        stored.update(acc.append(leaf))
+        stored.update((s, h) for s, h in acc.append(leaf) if s[0] >= lowest_level)
     return stored
 
 
@@ -312,10 +314,13 @@ def test_the_accumulator_completes_every_interior_node_once_with_its_tree_hash()
     assert len(stored) == size + size - size.bit_count()  # leaves + floor(n / 2**k), k >= 1
 
 
+@pytest.mark.parametrize("lowest_level", [1, 3])
 @pytest.mark.parametrize("size", range(1, MAX_SIZE + 1))
-def test_stored_subtrees_give_every_inclusion_and_consistency_proof(size: int) -> None:
+def test_stored_subtrees_give_every_inclusion_and_consistency_proof(
+    size: int, lowest_level: int
+) -> None:
     # Subtrees completed by later leaves are stored too, as in a log that kept growing.
-    stored = stored_subtrees(LEAVES)
+    stored = stored_subtrees(LEAVES, lowest_level)
     for index in range(size):
         assert [tree_hash(stored, lo, hi) for lo, hi in inclusion_ranges(index, size)] == (
             inclusion_proof(LEAVES[:size], index))
@@ -331,3 +336,12 @@ def test_a_range_is_made_of_one_aligned_subtree_per_bit_of_its_length() -> None:
     assert subtrees(5, 5) == []
     with pytest.raises(ValueError, match="does not start a subtree"):
         subtrees(2, 6)  # four leaves from leaf 2 on are no subtree of the tree
+
+
+def test_a_subtree_not_given_is_joined_from_its_halves_down_to_the_leaves() -> None:
+    leaves = {(0, index): leaf for index, leaf in enumerate(LEAVES[:8])}
+    given = {**leaves, (1, 1): ROOTS[1]}  # a node that is given is taken as it is
+    assert subtree_hash(given, (2, 0)) == node_hash(node_hash(LEAVES[0], LEAVES[1]), ROOTS[1])
+    assert subtree_hash(leaves, (3, 0)) == ROOTS[8]
+    with pytest.raises(KeyError, match="leaf 8"):
+        subtree_hash(leaves, (1, 4))

@@ -54,8 +54,6 @@ NAME = "audit-log"
 LEAF_PREFIX = b"skolefravaer-leaf-v1\n"
 DEFAULT_KEY_NAME = "skolefravaer"
 DEFAULT_ORIGIN = "skolefravaer/audit-log"
-IN_CHUNK = 500
-"""Values per ``IN (...)`` list: SQLite binds no arrays, and before 3.32 took 999 parameters."""
 BACKFILL_BATCH = 10_000
 LOWEST_STORED_LEVEL = 3
 """Nodes over 2 and 4 leaves are not stored: they are three quarters of all nodes, and would
@@ -218,38 +216,27 @@ def _backfill_nodes(tx: Transaction) -> None:
         _store_nodes(tx, [node for (leaf,) in rows for node in tree.append(bytes.fromhex(leaf))])
 
 
-def _select_in(tx: Transaction, sql: str, values: Sequence[int],
-               params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    """The rows of ``sql`` with ``{values}`` replaced by a parameter per value, a chunk of
-    values per statement: one SQL for both databases, and far fewer statements than values."""
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(values), IN_CHUNK):
-        chunk = {f"v{n}": value for n, value in enumerate(values[start:start + IN_CHUNK])}
-        rows += tx.execute(sql.format(values=", ".join(f":{name}" for name in chunk)),
-                           {**(params or {}), **chunk})
-    return rows
-
-
 def _leaves_at(tx: Transaction, positions: Iterable[int]) -> dict[int, tuple[int, str]]:
-    rows = _select_in(tx, "SELECT position, leaf_index, leaf_hash FROM audit_leaf "
-                          "WHERE position IN ({values})", sorted(set(positions)))
+    among, params = tx.one_of("positions", sorted(set(positions)))
+    rows = tx.execute("SELECT position, leaf_index, leaf_hash FROM audit_leaf "
+                      f"WHERE position {among}", params)
     return {int(position): (int(index), str(leaf)) for position, index, leaf in rows}
 
 
 def _stored_subtrees(tx: Transaction, wanted: Iterable[merkle.Subtree]
                      ) -> dict[merkle.Subtree, bytes]:
     """The stored hashes of the ``wanted`` subtrees: leaves (level 0) by leaf index, nodes by
-    level and index; a statement per level (and chunk of indexes)."""
+    level and index; a statement per level."""
     by_level: dict[int, list[int]] = {}
     for level, index in sorted(set(wanted)):
         by_level.setdefault(level, []).append(index)
     found: dict[merkle.Subtree, bytes] = {}
     for level, indexes in by_level.items():
-        rows = (_select_in(tx, "SELECT leaf_index, leaf_hash FROM audit_leaf "
-                               "WHERE leaf_index IN ({values})", indexes) if level == 0 else
-                _select_in(tx, "SELECT idx, hash FROM audit_node "
-                               "WHERE level = :level AND idx IN ({values})",
-                           indexes, {"level": level}))
+        among, params = tx.one_of("indexes", indexes)
+        rows = tx.execute(f"SELECT leaf_index, leaf_hash FROM audit_leaf WHERE leaf_index {among}"
+                          if level == 0 else
+                          f"SELECT idx, hash FROM audit_node WHERE level = :level AND idx {among}",
+                          {**params, "level": level})
         found.update(((level, int(index)), bytes.fromhex(h)) for index, h in rows)
     return found
 

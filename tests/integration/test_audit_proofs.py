@@ -15,7 +15,7 @@ import pytest
 from services.bootstrap import Service
 from services.evidence import merkle
 from services.evidence.keys import build_audit_log, public_key
-from services.evidence.recorder import LOWEST_STORED_LEVEL, AuditLog
+from services.evidence.recorder import LOWEST_STORED_LEVEL, AuditLog, recorded_at
 from services.evidence.verify import verify_store
 from tests.support.events import absent, enrolled, new_pupil, school_days
 
@@ -108,6 +108,20 @@ def test_every_earlier_tree_has_the_reference_consistency_proof(service: Service
         leaves = log.leaf_hashes(size)
         for old_size in range(size + 1):
             assert log.consistency(old_size, size) == merkle.consistency_proof(leaves, old_size)
+
+
+def test_leaves_are_found_by_position_and_unrecorded_positions_left_out(
+        service: Service) -> None:
+    positions = stored_events(service)
+    log = audit_log(service)
+    log.batch_size = 10
+    log.run_once()
+    leaves = log.leaf_hashes(10)
+
+    found = recorded_at(service.views, [positions[12], positions[3], positions[0], 10**9])
+
+    assert found == {positions[3]: (3, leaves[3].hex()), positions[0]: (0, leaves[0].hex())}
+    assert recorded_at(service.views, []) == {}
 
 
 # Back-filling a log recorded before nodes were stored ----------------------------------------

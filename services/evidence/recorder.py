@@ -27,11 +27,12 @@ is then always covered by a signed checkpoint, which
 `services.evidence.verify.verify_store` insists on.
 
 The same transaction stores the interior nodes the batch completes (``audit_node``: the hash of
-every complete subtree of 2**level leaves, level >= 1, by level and index; the leaves are level
-0). An inclusion or consistency proof is a handful of tree hashes over leaf ranges, and every
-such range is a few complete subtrees (`services.evidence.merkle.subtrees`), so a proof reads
-O(log n) stored hashes instead of the whole log. A store recorded before nodes were is
-back-filled from its leaves when the audit log starts, or when a proof finds a node missing.
+every complete subtree of 2**level leaves by level and index, from `LOWEST_STORED_LEVEL` up; the
+leaves are level 0). An inclusion or consistency proof is a handful of tree hashes over leaf
+ranges, and every such range is a few complete subtrees (`services.evidence.merkle.subtrees`),
+so a proof reads O(log n) stored hashes instead of the whole log. A store recorded before nodes
+were is back-filled from its leaves when the audit log starts, or when a proof finds a node
+missing.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ NAME = "audit-log"
 LEAF_PREFIX = b"skolefravaer-leaf-v1\n"
 DEFAULT_KEY_NAME = "skolefravaer"
 DEFAULT_ORIGIN = "skolefravaer/audit-log"
-BACKFILL_BATCH = 10_000
+BACKFILL_BATCH = 10_000  # leaves read per statement while back-filling nodes
 LOWEST_STORED_LEVEL = 3
 """Nodes over 2 and 4 leaves are not stored: they are three quarters of all nodes, and would
 make each batch write almost twice the rows. A proof computes them from the 8 leaves of the
@@ -248,7 +249,7 @@ def _tree_hashes(tx: Transaction, paths: Mapping[Key, Sequence[tuple[int, int]]]
     wanted = {stored for path in paths.values() for lo, hi in path
               for subtree in merkle.subtrees(lo, hi) for stored in _stored_below(subtree)}
     hashes = _stored_subtrees(tx, wanted)
-    if len(hashes) < len(wanted):
+    if any(level > 0 for level, _ in wanted - hashes.keys()):  # a leaf cannot be back-filled
         _backfill_nodes(tx)
         hashes = _stored_subtrees(tx, wanted)
     if len(hashes) < len(wanted):
@@ -259,7 +260,8 @@ def _tree_hashes(tx: Transaction, paths: Mapping[Key, Sequence[tuple[int, int]]]
 
 
 class AuditLog(Worker):
-    """Appends a leaf per stored event; issues signed checkpoints; answers inclusion proofs."""
+    """Appends a leaf per stored event and the nodes it completes; issues signed checkpoints;
+    answers inclusion and consistency proofs."""
 
     name = NAME
 

@@ -162,6 +162,17 @@ def test_nodes_missing_under_a_running_audit_log_are_back_filled_when_a_proof_ne
     assert stored_nodes(service) == every_node(log.leaf_hashes(LOG_SIZE))
 
 
+def test_a_proof_that_needs_a_deleted_leaf_is_refused(service: Service) -> None:
+    positions = stored_events(service)
+    log = audit_log(service)
+    log.catch_up()
+    with service.views.transaction() as tx:
+        tx.execute("DELETE FROM audit_leaf WHERE leaf_index = 5")
+
+    with pytest.raises(LookupError, match="leaves and nodes a proof needs"):
+        log.proofs([positions[4]])  # leaf 5 is its sibling
+
+
 # What verify says about nodes --------------------------------------------------------------------
 
 

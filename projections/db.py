@@ -2,15 +2,16 @@
 
 SQL is written once with ``:name`` parameters; for PostgreSQL they become
 ``%(name)s``. Both engines take the rest of what the projections use (``ON CONFLICT``,
-``BIGINT``, ``TEXT``).
+``BIGINT``, ``TEXT``); where they differ, a transaction writes the SQL (`Transaction.one_of`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -23,6 +24,12 @@ class Transaction(Protocol):
         ...
 
     def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None: ...
+
+    def one_of(self, name: str, values: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        """SQL to follow a column, true when it is one of ``values``, and its parameters:
+        one statement with one parameter for any number of values, whose text does not
+        change with them (so both engines parse and plan it once)."""
+        ...
 
 
 class ViewDatabase(Protocol):
@@ -44,6 +51,10 @@ class _SQLiteTransaction:
 
     def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
         self._connection.executemany(sql, rows)
+
+    def one_of(self, name: str, values: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        # SQLite binds no arrays; a JSON array is one parameter, however long.
+        return f"IN (SELECT value FROM json_each(:{name}))", {name: json.dumps(list(values))}
 
 
 class SQLiteViews:
@@ -94,6 +105,9 @@ class _PostgresTransaction:
     def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
         if rows:
             self._cursor.executemany(NAMED_PARAMETER.sub(r"%(\1)s", sql), rows)
+
+    def one_of(self, name: str, values: Sequence[int | str]) -> tuple[str, dict[str, Any]]:
+        return f"= ANY(:{name})", {name: list(values)}
 
 
 class PostgresViews:

@@ -47,6 +47,56 @@ def _mth(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
     return node_hash(_mth(hashes, lo, lo + k), _mth(hashes, lo + k, hi))
 
 
+Subtree = tuple[int, int]
+"""(level, index): the complete subtree over the 2**level leaves from index * 2**level on.
+Level 0 is a leaf; the hash of a subtree at level k > 0 is the node_hash of its two halves
+at level k - 1. Every tree hash of RFC 6962 is made of these, which is what lets a store of
+them answer proofs without the leaves (`subtrees`, `tree_hash`)."""
+
+
+def subtrees(lo: int, hi: int) -> list[Subtree]:
+    """The complete subtrees MTH(D[lo:hi]) is made of, left to right: one per 1-bit of
+    ``hi - lo``, largest first. ``lo`` must be a multiple of the first one's size, as it is
+    for every range the RFC's recursion splits off (`inclusion_ranges`, `consistency_ranges`);
+    elsewhere RFC 6962 would split the range differently."""
+    found: list[Subtree] = []
+    while lo < hi:
+        level = (hi - lo).bit_length() - 1
+        if lo & ((1 << level) - 1):
+            raise ValueError(f"leaf {lo} does not start a subtree of {1 << level} leaves")
+        found.append((level, lo >> level))
+        lo += 1 << level
+    return found
+
+
+def tree_hash(hashes: Mapping[Subtree, bytes], lo: int, hi: int) -> bytes:
+    """MTH(D[lo:hi]) (lo < hi) from the hashes of its `subtrees`, or of subtrees below them
+    (`subtree_hash`)."""
+    return _fold([subtree_hash(hashes, subtree) for subtree in subtrees(lo, hi)])
+
+
+def subtree_hash(hashes: Mapping[Subtree, bytes], subtree: Subtree) -> bytes:
+    """The hash of ``subtree`` as given, or else joined from its two halves, recursively:
+    a store may keep only the upper levels and the leaves."""
+    found = hashes.get(subtree)
+    if found is not None:
+        return found
+    level, index = subtree
+    if level == 0:
+        raise KeyError(f"leaf {index} is not given")
+    return node_hash(subtree_hash(hashes, (level - 1, 2 * index)),
+                     subtree_hash(hashes, (level - 1, 2 * index + 1)))
+
+
+def _fold(parts: Sequence[bytes]) -> bytes:
+    """Complete subtrees, largest first, joined into one tree hash: RFC 6962 splits off the
+    largest power of two on the left, so the rest is joined first, from the right."""
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        joined = node_hash(part, joined)
+    return joined
+
+
 def _check_hashes(leaf_hashes: Sequence[bytes]) -> None:
     # A leaf of the wrong length is a caller passing data where a leaf hash belongs, and would
     # silently produce a tree nobody else can reproduce.
@@ -64,20 +114,25 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     """PATH(index, D[n]) of RFC 6962 §2.1.1: the sibling hashes from the leaf up to the root."""
     _check_hashes(leaf_hashes)
-    if not 0 <= index < len(leaf_hashes):
-        raise IndexError(f"leaf index {index} outside a tree of {len(leaf_hashes)} leaves")
-    proof: list[bytes] = []
-    lo, hi = 0, len(leaf_hashes)
+    return [_mth(leaf_hashes, lo, hi) for lo, hi in inclusion_ranges(index, len(leaf_hashes))]
+
+
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [lo, hi) whose tree hashes are PATH(index, D[size]), leaf end first."""
+    if not 0 <= index < size:
+        raise IndexError(f"leaf index {index} outside a tree of {size} leaves")
+    ranges: list[tuple[int, int]] = []
+    lo, hi = 0, size
     while hi - lo > 1:  # walk down; the path is built from the leaf end, so it is reversed below
         k = _split(hi - lo)
         if index < lo + k:
-            proof.append(_mth(leaf_hashes, lo + k, hi))
+            ranges.append((lo + k, hi))
             hi = lo + k
         else:
-            proof.append(_mth(leaf_hashes, lo, lo + k))
+            ranges.append((lo, lo + k))
             lo = lo + k
-    proof.reverse()
-    return proof
+    ranges.reverse()
+    return ranges
 
 
 def verify_inclusion(
@@ -109,26 +164,31 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes
     unchanged in the current tree, i.e. the log was only appended to. Empty when old_size is
     0 or n (nothing to prove)."""
     _check_hashes(leaf_hashes)
-    n = len(leaf_hashes)
-    if not 0 <= old_size <= n:
-        raise ValueError(f"old size {old_size} outside 0..{n}")
-    if old_size in (0, n):
+    return [_mth(leaf_hashes, lo, hi)
+            for lo, hi in consistency_ranges(old_size, len(leaf_hashes))]
+
+
+def consistency_ranges(old_size: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [lo, hi) whose tree hashes are PROOF(old_size, D[size])."""
+    if not 0 <= old_size <= size:
+        raise ValueError(f"old size {old_size} outside 0..{size}")
+    if old_size in (0, size):
         return []
-    proof: list[bytes] = []
-    m, lo, hi, complete = old_size, 0, n, True
+    ranges: list[tuple[int, int]] = []
+    m, lo, hi, complete = old_size, 0, size, True
     # SUBPROOF(m, D[lo:hi], complete), unrolled; nodes are collected leaf-end last, as in the RFC.
     while m != hi - lo:
         k = _split(hi - lo)
         if m <= k:
-            proof.append(_mth(leaf_hashes, lo + k, hi))
+            ranges.append((lo + k, hi))
             hi = lo + k
         else:
-            proof.append(_mth(leaf_hashes, lo, lo + k))
+            ranges.append((lo, lo + k))
             lo, m, complete = lo + k, m - k, False
     if not complete:
-        proof.append(_mth(leaf_hashes, lo, hi))
-    proof.reverse()
-    return proof
+        ranges.append((lo, hi))
+    ranges.reverse()
+    return ranges
 
 
 def verify_consistency(
@@ -189,25 +249,25 @@ class MerkleAccumulator:
         """Number of leaves appended so far."""
         return self._size
 
-    def append(self, leaf_hash: bytes) -> None:
-        """Add the next leaf (its `leaf_hash`, not the raw data)."""
+    def append(self, leaf_hash: bytes) -> list[tuple[Subtree, bytes]]:
+        """Add the next leaf (its `leaf_hash`, not the raw data); answer the interior nodes it
+        completes, lowest first, for a store of them (at most 64; none for an even index)."""
         if len(leaf_hash) != HASH_SIZE:
             raise ValueError(f"leaf hashes are {HASH_SIZE} bytes, got {len(leaf_hash)}")
-        h, carry = leaf_hash, self._size
+        h, carry, level = leaf_hash, self._size, 0
+        completed: list[tuple[Subtree, bytes]] = []
         while carry & 1:  # each trailing 1-bit is a perfect subtree of the same height: merge
             h = node_hash(self._frontier.pop(), h)
             carry >>= 1
+            level += 1
+            completed.append(((level, self._size >> level), h))
         self._frontier.append(h)
         self._size += 1
+        return completed
 
     def root(self) -> bytes:
         """The RFC 6962 root of everything appended so far; equals `root` over the same leaves."""
-        if not self._frontier:
-            return EMPTY_ROOT
-        r = self._frontier[-1]
-        for h in reversed(self._frontier[:-1]):
-            r = node_hash(h, r)
-        return r
+        return _fold(self._frontier) if self._frontier else EMPTY_ROOT
 
     def to_dict(self) -> dict[str, Any]:
         """A small JSON-able form: ``{"size": n, "frontier": [hex, ...]}``."""

@@ -25,14 +25,22 @@ accumulator frontier, the position (`projections.positions`, name ``audit-log``)
 log has a `Signer`, a signed checkpoint of the new tree, in one transaction: every recorded leaf
 is then always covered by a signed checkpoint, which
 `services.evidence.verify.verify_store` insists on.
+
+The same transaction stores the interior nodes the batch completes (``audit_node``: the hash of
+every complete subtree of 2**level leaves by level and index, from `LOWEST_STORED_LEVEL` up; the
+leaves are level 0). An inclusion or consistency proof is a handful of tree hashes over leaf
+ranges, and every such range is a few complete subtrees (`services.evidence.merkle.subtrees`),
+so a proof reads O(log n) stored hashes instead of the whole log. A store recorded before nodes
+were is back-filled from its leaves when the audit log starts, or when a proof finds a node
+missing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -47,6 +55,12 @@ NAME = "audit-log"
 LEAF_PREFIX = b"skolefravaer-leaf-v1\n"
 DEFAULT_KEY_NAME = "skolefravaer"
 DEFAULT_ORIGIN = "skolefravaer/audit-log"
+BACKFILL_BATCH = 10_000  # leaves read per statement while back-filling nodes
+LOWEST_STORED_LEVEL = 3
+"""Nodes over 2 and 4 leaves are not stored: they are three quarters of all nodes, and would
+make each batch write almost twice the rows. A proof computes them from the 8 leaves of the
+block its leaf is in: 4 rows more than reading them."""
+Key = TypeVar("Key")
 
 SCHEMA = (
     """
@@ -61,6 +75,14 @@ SCHEMA = (
         name TEXT PRIMARY KEY,
         size BIGINT NOT NULL,
         frontier TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit_node (
+        level BIGINT NOT NULL,
+        idx BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (level, idx)
     )
     """,
     """
@@ -151,8 +173,95 @@ def _store_checkpoint(tx: Transaction, accumulator: merkle.MerkleAccumulator,
     return note
 
 
+def _store_nodes(tx: Transaction, nodes: Iterable[tuple[merkle.Subtree, bytes]]) -> None:
+    # A node is a function of the leaves under it: one already stored (by a back-fill that
+    # ran at the same time) is the same node.
+    tx.executemany("INSERT INTO audit_node (level, idx, hash) VALUES (:level, :idx, :hash) "
+                   "ON CONFLICT (level, idx) DO NOTHING",
+                   [{"level": level, "idx": idx, "hash": node.hex()}
+                    for (level, idx), node in kept_nodes(nodes)])
+
+
+def kept_nodes(nodes: Iterable[tuple[merkle.Subtree, bytes]]
+               ) -> list[tuple[merkle.Subtree, bytes]]:
+    """Those of ``nodes`` (as `merkle.MerkleAccumulator.append` completes them) that are
+    stored: from `LOWEST_STORED_LEVEL` up."""
+    return [(subtree, node) for subtree, node in nodes if subtree[0] >= LOWEST_STORED_LEVEL]
+
+
+def _stored_below(subtree: merkle.Subtree) -> list[merkle.Subtree]:
+    """What is stored of ``subtree``: itself (a leaf or a stored node), or its leaves."""
+    level, index = subtree
+    if level == 0 or level >= LOWEST_STORED_LEVEL:
+        return [subtree]
+    return [(0, leaf) for leaf in range(index << level, (index + 1) << level)]
+
+
+def _nodes_missing(tx: Transaction) -> bool:
+    """Whether the recorded tree lacks stored nodes: a tree of n leaves has n >> k complete
+    subtrees at level k. One statement, so one snapshot of both."""
+    [(size, count)] = tx.execute("SELECT (SELECT size FROM audit_accumulator WHERE name = :name), "
+                                 "(SELECT count(*) FROM audit_node)", {"name": NAME})
+    leaves = int(size or 0)
+    return int(count) < sum(leaves >> level for level in range(LOWEST_STORED_LEVEL,
+                                                                leaves.bit_length()))
+
+
+def _backfill_nodes(tx: Transaction) -> None:
+    """Store the interior nodes of the whole recorded tree, recomputed from its leaves, for a
+    log recorded before nodes were (or by an older version running beside this one)."""
+    tree = merkle.MerkleAccumulator()
+    while rows := tx.execute("SELECT leaf_hash FROM audit_leaf WHERE leaf_index >= :start "
+                             "ORDER BY leaf_index LIMIT :limit",
+                             {"start": tree.size, "limit": BACKFILL_BATCH}):
+        _store_nodes(tx, [node for (leaf,) in rows for node in tree.append(bytes.fromhex(leaf))])
+
+
+def _leaves_at(tx: Transaction, positions: Iterable[int]) -> dict[int, tuple[int, str]]:
+    among, params = tx.one_of("positions", sorted(set(positions)))
+    rows = tx.execute("SELECT position, leaf_index, leaf_hash FROM audit_leaf "
+                      f"WHERE position {among}", params)
+    return {int(position): (int(index), str(leaf)) for position, index, leaf in rows}
+
+
+def _stored_subtrees(tx: Transaction, wanted: Iterable[merkle.Subtree]
+                     ) -> dict[merkle.Subtree, bytes]:
+    """The stored hashes of the ``wanted`` subtrees: leaves (level 0) by leaf index, nodes by
+    level and index; a statement per level."""
+    by_level: dict[int, list[int]] = {}
+    for level, index in sorted(set(wanted)):
+        by_level.setdefault(level, []).append(index)
+    found: dict[merkle.Subtree, bytes] = {}
+    for level, indexes in by_level.items():
+        among, params = tx.one_of("indexes", indexes)
+        rows = tx.execute(f"SELECT leaf_index, leaf_hash FROM audit_leaf WHERE leaf_index {among}"
+                          if level == 0 else
+                          f"SELECT idx, hash FROM audit_node WHERE level = :level AND idx {among}",
+                          {**params, "level": level})
+        found.update(((level, int(index)), bytes.fromhex(h)) for index, h in rows)
+    return found
+
+
+def _tree_hashes(tx: Transaction, paths: Mapping[Key, Sequence[tuple[int, int]]]
+                 ) -> dict[Key, list[bytes]]:
+    """For each path, the tree hash of each of its leaf ranges, from the stored subtrees they
+    are made of, all read at once. Missing nodes are back-filled first."""
+    wanted = {stored for path in paths.values() for lo, hi in path
+              for subtree in merkle.subtrees(lo, hi) for stored in _stored_below(subtree)}
+    hashes = _stored_subtrees(tx, wanted)
+    if any(level > 0 for level, _ in wanted - hashes.keys()):  # a leaf cannot be back-filled
+        _backfill_nodes(tx)
+        hashes = _stored_subtrees(tx, wanted)
+    if len(hashes) < len(wanted):
+        raise LookupError(f"the audit log holds {len(hashes)} of the {len(wanted)} leaves and "
+                          "nodes a proof needs")
+    return {key: [merkle.tree_hash(hashes, lo, hi) for lo, hi in path]
+            for key, path in paths.items()}
+
+
 class AuditLog(Worker):
-    """Appends a leaf per stored event; issues signed checkpoints; answers inclusion proofs."""
+    """Appends a leaf per stored event and the nodes it completes; issues signed checkpoints;
+    answers inclusion and consistency proofs."""
 
     name = NAME
 
@@ -165,6 +274,8 @@ class AuditLog(Worker):
         self.batch_size = batch_size
         with views.transaction() as tx:
             create_tables(tx)
+            if _nodes_missing(tx):
+                _backfill_nodes(tx)
 
     # The worker -----------------------------------------------------------------------------
 
@@ -182,14 +293,15 @@ class AuditLog(Worker):
             # First, so that a second copy running at once fails here (PositionMoved).
             positions.advance(tx, NAME, start, notifications[-1].id)
             accumulator = load_accumulator(tx)
-            rows = []
+            rows, nodes = [], []
             for notification in notifications:
                 leaf = notification_leaf_hash(notification)
                 rows.append({"position": notification.id, "leaf_index": accumulator.size,
                              "leaf_hash": leaf.hex()})
-                accumulator.append(leaf)
+                nodes += accumulator.append(leaf)
             tx.executemany("INSERT INTO audit_leaf (position, leaf_index, leaf_hash) "
                            "VALUES (:position, :leaf_index, :leaf_hash)", rows)
+            _store_nodes(tx, nodes)
             _save_accumulator(tx, accumulator)
             if self.signer is not None:
                 _store_checkpoint(tx, accumulator, self.signer)
@@ -219,19 +331,40 @@ class AuditLog(Worker):
 
     def proofs(self, positions: Sequence[int]) -> Proofs | None:
         """The latest signed checkpoint and an inclusion proof in its tree for each of
-        ``positions`` it covers (others are left out); None before the first checkpoint."""
+        ``positions`` it covers (others are left out); None before the first checkpoint.
+        Reads the leaves at ``positions`` and the stored subtrees their proofs are made of."""
         latest = self.latest_checkpoint()
         if latest is None:
             return None
         size, note = latest
-        leaves = self.leaf_hashes(size)
         with self.views.transaction() as tx:
-            indexes = dict(tx.execute("SELECT position, leaf_index FROM audit_leaf "
-                                      "WHERE leaf_index < :size", {"size": size}))
-        return Proofs(size, note, {
-            position: (int(indexes[position]),
-                       merkle.inclusion_proof(leaves, int(indexes[position])))
-            for position in positions if position in indexes})
+            indexes = {position: index for position, (index, _) in _leaves_at(tx, positions).items()
+                       if index < size}
+            paths = _tree_hashes(tx, {position: merkle.inclusion_ranges(index, size)
+                                      for position, index in indexes.items()})
+        return Proofs(size, note, {position: (indexes[position], paths[position])
+                                   for position in positions if position in indexes})
+
+    def consistency(self, old_size: int, size: int) -> list[bytes]:
+        """PROOF(old_size, D[size]) of RFC 9162 (`merkle.consistency_proof`), from the stored
+        subtrees instead of every leaf."""
+        with self.views.transaction() as tx:
+            return _tree_hashes(tx, {size: merkle.consistency_ranges(old_size, size)})[size]
+
+
+def recorded_at(views: ViewDatabase, positions: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """(leaf index, leaf hash hex) of the recorded leaves at ``positions``, by position;
+    positions not (yet) recorded are left out."""
+    with views.transaction() as tx:
+        return _leaves_at(tx, positions)
+
+
+def stored_subtrees(views: ViewDatabase, wanted: Iterable[merkle.Subtree]
+                    ) -> dict[merkle.Subtree, bytes]:
+    """The stored hashes of the ``wanted`` subtrees (leaves and nodes); missing ones are left
+    out."""
+    with views.transaction() as tx:
+        return _stored_subtrees(tx, wanted)
 
 
 def recorded_leaves(views: ViewDatabase, after: int, upto: int, limit: int

@@ -10,6 +10,12 @@ broken position is then the first leaf after the last checkpoint that still hold
 recorded leaf must be covered by a signed checkpoint (`AuditLog` with a `Signer` signs one per
 batch, in the batch's transaction). What this proves depends on the key: see
 `services.evidence.keys`. From the command line: ``skolefravaer verify``.
+
+The stored interior nodes (``audit_node``, what proofs are built from) are compared with the
+nodes of the rebuilt tree too. An edited node cannot hide an edited event: the proofs through
+it would not verify against the signed root, offline or here. It would make honest events
+unprovable, though, so it is reported, without a position (no event is at fault). A node not
+stored is no finding: `AuditLog` back-fills missing nodes before a proof needs them.
 """
 
 from __future__ import annotations
@@ -160,12 +166,13 @@ class _Verification:
 
     def __init__(self, app: Application[Any], views: ViewDatabase, snap: _Snapshot,
                  key: Ed25519PublicKey | None, batch_size: int) -> None:
-        self.snap, self.key, self.batch_size = snap, key, batch_size
+        self.snap, self.key, self.batch_size, self.views = snap, key, batch_size, views
         self.findings = _Findings()
         self.events = _stored_events(app, snap.position, batch_size)
         self.leaves = _recorded_leaves(views, snap.position, batch_size)
         self.signed = _checkpoints(views, snap.accumulator.size, batch_size)
         self.tree = merkle.MerkleAccumulator()
+        self.nodes: list[tuple[merkle.Subtree, bytes]] = []  # completed, not yet compared
         self.unsigned_from: int | None = None  # first leaf after the last checkpoint that held
         self.tail_from: int | None = None  # first leaf after the last checkpoint at all
         self.checkpoint = next(self.signed, None)
@@ -226,11 +233,14 @@ class _Verification:
             self.findings.broken(position, f"leaf index {index} at position {position} is out "
                                  f"of order (expected {self.tree.size})")
         try:
-            self.tree.append(bytes.fromhex(leaf_hex))
+            completed = self.tree.append(bytes.fromhex(leaf_hex))
         except ValueError:
             self.findings.broken(position, f"the recorded leaf at position {position} is not "
                                  "a hash")
-            self.tree.append(bytes(merkle.HASH_SIZE))
+            completed = self.tree.append(bytes(merkle.HASH_SIZE))
+        self.nodes += audit_log.kept_nodes(completed)
+        if len(self.nodes) >= self.batch_size:
+            self._check_nodes()
         if self.unsigned_from is None:
             self.unsigned_from = position
         if self.tail_from is None:
@@ -261,7 +271,19 @@ class _Verification:
                     f"{size} leaves")
         return None
 
+    def _check_nodes(self) -> None:
+        """Compare the nodes the rebuilt tree completed since the last call with the stored
+        ones."""
+        stored = audit_log.stored_subtrees(self.views, [subtree for subtree, _ in self.nodes])
+        for (level, index), node in self.nodes:
+            if stored.get((level, index), node) != node:
+                self.findings.broken(None, f"the stored node over leaves {index << level} to "
+                                     f"{((index + 1) << level) - 1} does not match the "
+                                     "recorded leaves (proofs through it would not verify)")
+        self.nodes = []
+
     def _check_end(self) -> None:
+        self._check_nodes()
         tree, snap, broken = self.tree, self.snap, self.findings.broken
         if self.checkpoint is not None:
             broken(None, f"a checkpoint claims {self.checkpoint[0]} leaves; "

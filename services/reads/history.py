@@ -21,6 +21,7 @@ from projections.db import SQLiteViews, ViewDatabase
 from projections.follower import LoggedEvent
 from projections.pupil_log import PupilLogReader
 from projections.pupil_views import PupilViews
+from services.evidence.recorder import recorded_at
 from services.reads import representations
 from services.store.application import Skolefravaer
 
@@ -116,7 +117,8 @@ class History:
                reader: Reader) -> list[dict[str, Any]]:
         """Every event about the pupil known at ``as_of``, as the reader may see it."""
         entries = self.log.entries(pupil_id, tenant, as_of)
-        hashes = self._leaf_hashes([e.position for e in entries])
+        hashes = {position: leaf for position, (_, leaf)
+                  in recorded_at(self.views, [e.position for e in entries]).items()}
         stored = self.stored_events(pupil_id, tenant)
         listed = []
         for entry in entries:
@@ -149,16 +151,6 @@ class History:
     def stored_events(self, pupil_id: UUID, tenant: str) -> StoredEvents:
         return StoredEvents(self.app, self.log.pupil_positions(pupil_id, tenant),
                             pupil_aggregate_id(tenant, pupil_id))
-
-    def _leaf_hashes(self, positions: list[int]) -> dict[int, str]:
-        if not positions:
-            return {}
-        with self.views.transaction() as tx:
-            rows = tx.execute("SELECT position, leaf_hash FROM audit_leaf WHERE position >= "
-                              ":first AND position <= :last",
-                              {"first": positions[0], "last": positions[-1]})
-        wanted = set(positions)
-        return {int(p): h for p, h in rows if int(p) in wanted}
 
 
 def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader

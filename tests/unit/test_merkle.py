@@ -12,11 +12,17 @@ from hypothesis import strategies as st
 from services.evidence.merkle import (
     EMPTY_ROOT,
     MerkleAccumulator,
+    Subtree,
     consistency_proof,
+    consistency_ranges,
     inclusion_proof,
+    inclusion_ranges,
     leaf_hash,
     node_hash,
     root,
+    subtree_hash,
+    subtrees,
+    tree_hash,
     verify_consistency,
     verify_inclusion,
 )
@@ -284,3 +290,58 @@ def test_the_accumulator_keeps_up_with_a_large_log() -> None:
 def test_a_frontier_that_cannot_belong_to_its_size_is_refused(saved: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         MerkleAccumulator.from_dict(saved)
+
+
+# --- Proofs from stored complete subtrees --------------------------------------------------------
+
+
+def stored_subtrees(leaves: list[bytes], lowest_level: int = 1) -> dict[Subtree, bytes]:
+    """What a store keeps: each leaf at level 0, and each node from ``lowest_level`` up as the
+    accumulator completes it."""
+    acc, stored = MerkleAccumulator(), {}
+    for index, leaf in enumerate(leaves):
+        stored[(0, index)] = leaf
+        stored.update((s, h) for s, h in acc.append(leaf) if s[0] >= lowest_level)
+    return stored
+
+
+def test_the_accumulator_completes_every_interior_node_once_with_its_tree_hash() -> None:
+    stored = stored_subtrees(LEAVES)
+    for (level, index), node in stored.items():
+        lo = index << level
+        assert node == root(LEAVES[lo : lo + (1 << level)])
+    size = len(LEAVES)
+    assert len(stored) == size + size - size.bit_count()  # leaves + floor(n / 2**k), k >= 1
+
+
+@pytest.mark.parametrize("lowest_level", [1, 3])
+@pytest.mark.parametrize("size", range(1, MAX_SIZE + 1))
+def test_stored_subtrees_give_every_inclusion_and_consistency_proof(
+    size: int, lowest_level: int
+) -> None:
+    # Subtrees completed by later leaves are stored too, as in a log that kept growing.
+    stored = stored_subtrees(LEAVES, lowest_level)
+    for index in range(size):
+        assert [tree_hash(stored, lo, hi) for lo, hi in inclusion_ranges(index, size)] == (
+            inclusion_proof(LEAVES[:size], index))
+    for old_size in range(size + 1):
+        assert [tree_hash(stored, lo, hi) for lo, hi in consistency_ranges(old_size, size)] == (
+            consistency_proof(LEAVES[:size], old_size))
+    assert tree_hash(stored, 0, size) == ROOTS[size]
+
+
+def test_a_range_is_made_of_one_aligned_subtree_per_bit_of_its_length() -> None:
+    assert subtrees(0, 13) == [(3, 0), (2, 2), (0, 12)]
+    assert subtrees(16, 22) == [(2, 4), (1, 10)]
+    assert subtrees(5, 5) == []
+    with pytest.raises(ValueError, match="does not start a subtree"):
+        subtrees(2, 6)  # four leaves from leaf 2 on are no subtree of the tree
+
+
+def test_a_subtree_not_given_is_joined_from_its_halves_down_to_the_leaves() -> None:
+    leaves = {(0, index): leaf for index, leaf in enumerate(LEAVES[:8])}
+    given = {**leaves, (1, 1): ROOTS[1]}  # a node that is given is taken as it is
+    assert subtree_hash(given, (2, 0)) == node_hash(node_hash(LEAVES[0], LEAVES[1]), ROOTS[1])
+    assert subtree_hash(leaves, (3, 0)) == ROOTS[8]
+    with pytest.raises(KeyError, match="leaf 8"):
+        subtree_hash(leaves, (1, 4))

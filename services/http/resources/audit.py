@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 from flask_smorest import Blueprint
 
-from services.evidence import checkpoints, merkle
+from services.evidence import checkpoints
 from services.evidence.keys import public_key
 from services.evidence.verify import verify_store
 from services.http.context import service
@@ -61,7 +61,7 @@ def get_consistency(query: dict[str, Any]) -> Response:
         raise invalid("old_size is larger than the log", field="old_size", code="too_large",
                       field_detail="larger than the latest checkpoint")
     size, note = latest
-    proof = merkle.consistency_proof(service().audit_log.leaf_hashes(size), query["old_size"])
+    proof = service().audit_log.consistency(query["old_size"], size)
     return jsonify({"old_size": query["old_size"], "new_size": size, "checkpoint": note,
                     "proof": [node.hex() for node in proof]})
 

@@ -1,0 +1,248 @@
+"""Proofs, dossiers and histories over a large log on PostgreSQL, printed as numbers.
+
+    python -m benchmarks.proofs                      # 200,000 stored events
+    python -m benchmarks.proofs --events 50000 --profile
+
+Builds a log of about ``--events`` stored events in a fresh schema (each posted event is
+stored with its idempotency receipt, so half as many are posted, in batches through the
+Ingestor) with one pupil holding ``--pupil-events`` of them, spread evenly over the log. Then:
+the audit log's catch-up beside a raw read of the same notifications in the same batches,
+and the latency of that pupil's dossier (JSON and PDF), history (now and ``as_of`` the middle
+of the log) and inclusion proofs, with the SQL rows the proofs read. The machine is shared:
+compare numbers from one run, not runs. ``--profile`` then prints where the time of a
+dossier, of its PDF and of a past history goes (cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from domain.envelope import Actor, Role
+from services.bootstrap import Service, build
+from services.config import Settings
+from services.evidence.recorder import AuditLog
+from services.reads.history import Reader
+from services.reads.rendering.dossier import pdf
+from tests.conftest import postgres_environ
+from tests.support.events import TENANT, absent, enrolled
+
+DEFAULT_POSTGRES = os.environ.get("SKOLEFRAVAER_TEST_POSTGRES",
+                                  "host=127.0.0.1 port=5432 user=postgres dbname=test")
+STORED_PER_POSTED = 2  # an event and its idempotency receipt
+OTHER_PUPILS = 2000
+READER = Reader(Actor("benchmark", Role.AUDITOR))
+
+
+@dataclass(frozen=True)
+class Log:
+    pupil: uuid.UUID
+    middle: datetime
+    """A moment when about half the log was recorded: the ``as_of`` of the history."""
+
+
+def lessons() -> Iterator[tuple[str, int]]:
+    """(school day, period) pairs, enough for a thousand and more lesson absences."""
+    day = date(2026, 8, 17)
+    while True:
+        if day.weekday() < 5:
+            for period in range(1, 9):
+                yield day.isoformat(), period
+        day += timedelta(days=1)
+
+
+def build_log(service: Service, stored: int, pupil_events: int, batch: int) -> Log:
+    pupil, others = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(OTHER_PUPILS)]
+    posted = max(0, stored // STORED_PER_POSTED - len(others) - 1)  # after the enrolments
+    service.ingestor.ingest([enrolled(p) for p in [pupil, *others]])
+    every = max(1, posted // pupil_events)  # the pupil's events, spread over the log
+    left = {p: lessons() for p in [pupil, *others]}
+    middle = datetime.now(UTC)
+    started = time.perf_counter()
+    for start in range(0, posted, batch):
+        events = []
+        for i in range(start, min(start + batch, posted)):
+            mine = i % every == 0 and i // every < pupil_events
+            who = pupil if mine else others[i % OTHER_PUPILS]
+            day, period = next(left[who])
+            events.append(absent(who, day, period=period))
+        outcomes = service.ingestor.ingest(events)
+        assert all(o.status == "accepted" for o in outcomes), outcomes[0]
+        if start <= posted // 2 < start + batch:
+            middle = datetime.now(UTC)
+    print(f"built: {service.app.recorder.max_notification_id()} stored events "
+          f"({posted} posted) in {time.perf_counter() - started:.0f} s")
+    return Log(uuid.UUID(pupil), middle)
+
+
+def raw_read_rate(service: Service, batch: int) -> float:
+    """Notifications per second read with `select_notifications`, batch by batch."""
+    started, start, count = time.perf_counter(), 1, 0
+    while batch_read := service.app.recorder.select_notifications(start=start, limit=batch):
+        count += len(batch_read)
+        start = batch_read[-1].id + 1
+    return count / (time.perf_counter() - started)
+
+
+def catch_up_rates(service: Service) -> None:
+    batch = service.audit_log.batch_size
+    raw_read_rate(service, batch)  # warm the cache, so neither side pays for the disk
+    raw = raw_read_rate(service, batch)
+    started = time.perf_counter()
+    recorded = service.audit_log.catch_up()
+    audit = recorded / (time.perf_counter() - started)
+    print(f"audit catch-up: {audit:,.0f} events/s; raw read {raw:,.0f} events/s; "
+          f"ratio {audit / raw:.2f} (batches of {batch})")
+    started = time.perf_counter()
+    applied = service.pupil_views.catch_up()
+    print(f"pupil views catch-up: {applied / (time.perf_counter() - started):,.0f} events/s "
+          "(not a target here; the views are needed by dossiers and histories)")
+
+
+def backfill_time(service: Service) -> None:
+    """How long a store recorded before nodes were stored takes to start: the back-fill."""
+    with service.views.transaction() as tx:
+        tx.execute("DELETE FROM audit_node")
+    started = time.perf_counter()
+    AuditLog(service.app, service.views, signer=service.audit_log.signer)
+    print(f"back-fill of the nodes of {service.audit_log.position()} recorded events on start: "
+          f"{time.perf_counter() - started:.1f} s")
+
+
+def timed(what: str, call: Callable[[], Any], runs: int) -> Any:
+    """Run ``call`` ``runs`` times; print the median and the fastest; answer the last result."""
+    seconds, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = call()
+        seconds.append(time.perf_counter() - started)
+    print(f"{what:<34} median {statistics.median(seconds) * 1000:8.0f} ms   "
+          f"fastest {min(seconds) * 1000:8.0f} ms   ({runs} runs)")
+    return result
+
+
+class CountingViews:
+    """The view database, counting the statements run and the rows they answered."""
+
+    def __init__(self, views: Any) -> None:
+        self.views, self.statements, self.rows = views, 0, 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.views.transaction() as tx:
+            yield _CountingTransaction(tx, self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.views, name)
+
+
+class _CountingTransaction:
+    def __init__(self, tx: Any, counts: CountingViews) -> None:
+        self.tx, self.counts = tx, counts
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        rows = self.tx.execute(sql, params)
+        self.counts.statements += 1
+        self.counts.rows += len(rows)
+        return rows
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        self.tx.executemany(sql, rows)
+
+    def one_of(self, name: str, values: Any) -> tuple[str, dict[str, Any]]:
+        found: tuple[str, dict[str, Any]] = self.tx.one_of(name, values)
+        return found
+
+
+def proof_reads(service: Service, positions: list[int]) -> None:
+    audit_log = service.audit_log
+    counting = CountingViews(audit_log.views)
+    audit_log.views = counting
+    try:
+        proofs = audit_log.proofs(positions)
+    finally:
+        audit_log.views = counting.views
+    assert proofs is not None and len(proofs.by_position) == len(positions)
+    print(f"proofs for {len(positions)} events in a tree of {proofs.size}: "
+          f"{counting.rows} rows read in {counting.statements} statements")
+
+
+def latencies(service: Service, log: Log, runs: int) -> None:
+    pupil, tenant = log.pupil, TENANT
+    positions = service.history.log.pupil_positions(pupil, tenant)
+    print(f"the pupil: {len(positions)} events, positions {positions[0]}..{positions[-1]}")
+    proof_reads(service, positions)
+    timed("inclusion proofs (AuditLog.proofs)", lambda: service.audit_log.proofs(positions), runs)
+    made = timed("dossier JSON (dossiers.build)",
+                 lambda: service.dossiers.build(pupil, tenant, READER), runs)
+    timed("dossier PDF (build + pdf)",
+          lambda: pdf(service.dossiers.build(pupil, tenant, READER)), runs)
+    timed("  of which pdf() alone", lambda: pdf(made), runs)
+    for label, as_of in (("now", None), ("as_of the middle", log.middle)):
+        timed(f"history {label} (events + state)", history_call(service, log, as_of), runs)
+
+
+def history_call(service: Service, log: Log, as_of: datetime | None) -> Callable[[], Any]:
+    """What a history request computes: the events listed and the state derived."""
+    history = service.history
+
+    def call() -> Any:
+        return (history.events(log.pupil, TENANT, as_of, READER),
+                history.state(log.pupil, TENANT, as_of, READER))
+    return call
+
+
+def profile(service: Service, log: Log) -> None:
+    """Where the time of a dossier, its PDF and a past history goes (cumulative, top 25)."""
+    made = service.dossiers.build(log.pupil, TENANT, READER)
+    for what, call in (
+            ("dossier JSON", lambda: service.dossiers.build(log.pupil, TENANT, READER)),
+            ("pdf()", lambda: pdf(made)),
+            ("history as_of the middle", history_call(service, log, log.middle))):
+        profiler = cProfile.Profile()
+        profiler.runcall(call)
+        print(f"\n--- {what} ---")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="libpq conninfo")
+    parser.add_argument("--events", type=int, default=200_000, help="stored events in the log")
+    parser.add_argument("--pupil-events", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=1000, help="posted events per ingest")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.postgres, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    service = build(Settings.from_environ(postgres_environ(args.postgres, schema)),
+                    with_relay=False)
+    try:
+        log = build_log(service, args.events, args.pupil_events, args.batch)
+        catch_up_rates(service)
+        backfill_time(service)
+        latencies(service, log, args.runs)
+        if args.profile:
+            profile(service, log)
+    finally:
+        service.close()
+        with psycopg.connect(args.postgres, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+if __name__ == "__main__":
+    main()

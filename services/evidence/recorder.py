@@ -320,15 +320,6 @@ class AuditLog(Worker):
                               "ORDER BY size DESC LIMIT 1")
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
-    def leaf_hashes(self, size: int) -> list[bytes]:
-        """The first ``size`` recorded leaf hashes, by leaf index."""
-        with self.views.transaction() as tx:
-            rows = tx.execute("SELECT leaf_hash FROM audit_leaf WHERE leaf_index < :size "
-                              "ORDER BY leaf_index", {"size": size})
-        if len(rows) != size:
-            raise LookupError(f"the audit log holds {len(rows)} of {size} leaves")
-        return [bytes.fromhex(row[0]) for row in rows]
-
     def proofs(self, positions: Sequence[int]) -> Proofs | None:
         """The latest signed checkpoint and an inclusion proof in its tree for each of
         ``positions`` it covers (others are left out); None before the first checkpoint.

@@ -17,6 +17,7 @@ from services.evidence import merkle
 from services.evidence.keys import build_audit_log, public_key
 from services.evidence.recorder import LOWEST_STORED_LEVEL, AuditLog, recorded_at
 from services.evidence.verify import verify_store
+from tests.support.audit import recorded_leaf_hashes
 from tests.support.events import absent, enrolled, new_pupil, school_days
 
 NO_ENVIRONMENT: dict[str, str] = {}
@@ -72,7 +73,7 @@ def every_node(leaves: list[bytes]) -> Nodes:
 
 def assert_every_inclusion_proof_is_the_reference(log: AuditLog, positions: list[int],
                                                   size: int) -> None:
-    leaves = log.leaf_hashes(size)
+    leaves = recorded_leaf_hashes(log, size)
     proofs = log.proofs(positions)
     assert proofs is not None and proofs.size == size
     assert list(proofs.by_position) == positions[:size]  # in the order asked, recorded only
@@ -91,7 +92,8 @@ def test_every_leaf_of_every_tree_reached_has_the_reference_inclusion_proof(
 
     sizes = []
     for size in batches(log, pattern):
-        assert stored_nodes(service) == every_node(log.leaf_hashes(size))  # stored, not filled
+        # stored as the batches came, not filled in afterwards
+        assert stored_nodes(service) == every_node(recorded_leaf_hashes(log, size))
         assert_every_inclusion_proof_is_the_reference(log, positions, size)
         sizes.append(size)
 
@@ -105,7 +107,7 @@ def test_every_earlier_tree_has_the_reference_consistency_proof(service: Service
     log = audit_log(service)
 
     for size in batches(log, BATCH_PATTERNS[-1]):
-        leaves = log.leaf_hashes(size)
+        leaves = recorded_leaf_hashes(log, size)
         for old_size in range(size + 1):
             assert log.consistency(old_size, size) == merkle.consistency_proof(leaves, old_size)
 
@@ -116,7 +118,7 @@ def test_leaves_are_found_by_position_and_unrecorded_positions_left_out(
     log = audit_log(service)
     log.batch_size = 10
     log.run_once()
-    leaves = log.leaf_hashes(10)
+    leaves = recorded_leaf_hashes(log, 10)
 
     found = recorded_at(service.views, [positions[12], positions[3], positions[0], 10**9])
 
@@ -142,7 +144,7 @@ def test_a_log_recorded_without_nodes_is_back_filled_when_the_audit_log_starts(
 
     restarted = audit_log(service)
 
-    assert stored_nodes(service) == recorded == every_node(log.leaf_hashes(LOG_SIZE))
+    assert stored_nodes(service) == recorded == every_node(recorded_leaf_hashes(log, LOG_SIZE))
     assert_every_inclusion_proof_is_the_reference(restarted, positions, LOG_SIZE)
 
 
@@ -157,9 +159,9 @@ def test_nodes_missing_under_a_running_audit_log_are_back_filled_when_a_proof_ne
     forget_nodes(service)
     list(batches(log, (11,)))
 
-    assert stored_nodes(service) != every_node(log.leaf_hashes(LOG_SIZE))
+    assert stored_nodes(service) != every_node(recorded_leaf_hashes(log, LOG_SIZE))
     assert_every_inclusion_proof_is_the_reference(log, positions, LOG_SIZE)
-    assert stored_nodes(service) == every_node(log.leaf_hashes(LOG_SIZE))
+    assert stored_nodes(service) == every_node(recorded_leaf_hashes(log, LOG_SIZE))
 
 
 def test_a_proof_that_needs_a_deleted_leaf_is_refused(service: Service) -> None:
@@ -194,7 +196,7 @@ def test_an_edited_node_is_reported_by_verify_and_breaks_the_proofs_through_it(
     assert (result.intact, result.first_broken_position) == (False, None)
     assert result.reason is not None and "node over leaves 8 to 15" in result.reason
     assert proofs is not None
-    leaves = log.leaf_hashes(LOG_SIZE)
+    leaves = recorded_leaf_hashes(log, LOG_SIZE)
     root = merkle.root(leaves)
     # The node is the level-3 sibling of leaves 0 to 7; other proofs take the nodes above it.
     assert [index for index, proof in proofs.by_position.values()

@@ -199,8 +199,9 @@ def history_call(service: Service, log: Log, as_of: datetime | None) -> Callable
     history = service.history
 
     def call() -> Any:
-        return (history.events(log.pupil, TENANT, as_of, READER),
-                history.state(log.pupil, TENANT, as_of, READER))
+        stored = history.stored_events(log.pupil, TENANT)
+        return (history.events(log.pupil, TENANT, as_of, READER, stored),
+                history.state(log.pupil, TENANT, as_of, READER, stored))
     return call
 
 

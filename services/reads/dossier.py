@@ -58,7 +58,8 @@ class Dossiers:
         found_tenant = self.history.tenant_of(pupil_id, tenant)
         if found_tenant is None:
             return None
-        timeline = self.history.events(pupil_id, found_tenant, None, reader)
+        stored = self.history.stored_events(pupil_id, found_tenant)  # once, for both uses
+        timeline = self.history.events(pupil_id, found_tenant, None, reader, stored)
         self.history.record_read(found_tenant, pupil_id, reader, "dossier")
         pupil: Pupil = self.history.app.find(pupil_aggregate_id(found_tenant, pupil_id))
         case = self.current.cases.case(pupil_id, found_tenant,
@@ -80,8 +81,7 @@ class Dossiers:
                         "left_school": tally.totals.left_school},
             **_records(case["records"]),
             "timeline": timeline,
-            **self._proofs([entry["position"] for entry in timeline],
-                           self.history.stored_events(pupil_id, found_tenant)),
+            **self._proofs([entry["position"] for entry in timeline], stored),
         }
 
     def _proofs(self, positions: list[int], stored_events: StoredEvents) -> dict[str, Any]:

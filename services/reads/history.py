@@ -113,13 +113,13 @@ class History:
         """The pupil's municipality; None for a pupil nothing was ever recorded about."""
         return self.log.tenant_of(pupil_id, tenant)
 
-    def events(self, pupil_id: UUID, tenant: str, as_of: datetime | None,
-               reader: Reader) -> list[dict[str, Any]]:
-        """Every event about the pupil known at ``as_of``, as the reader may see it."""
+    def events(self, pupil_id: UUID, tenant: str, as_of: datetime | None, reader: Reader,
+               stored: StoredEvents) -> list[dict[str, Any]]:
+        """Every event about the pupil known at ``as_of``, as the reader may see it;
+        ``stored``: the pupil's `stored_events`, read once by the caller for all its uses."""
         entries = self.log.entries(pupil_id, tenant, as_of)
         hashes = {position: leaf for position, (_, leaf)
                   in recorded_at(self.views, [e.position for e in entries]).items()}
-        stored = self.stored_events(pupil_id, tenant)
         listed = []
         for entry in entries:
             event = stored.event(entry.position)
@@ -128,14 +128,13 @@ class History:
             listed.append(_listed(event, entry.position, hashes.get(entry.position), reader))
         return listed
 
-    def state(self, pupil_id: UUID, tenant: str, as_of: datetime | None,
-              reader: Reader) -> dict[str, Any]:
+    def state(self, pupil_id: UUID, tenant: str, as_of: datetime | None, reader: Reader,
+              stored: StoredEvents) -> dict[str, Any]:
         """The derived state now, or as the service knew it at ``as_of``: the pupil views
         rebuilt, in memory, from the events recorded by then."""
         if as_of is None:
             return self.current.state(pupil_id, tenant, self.clock(), reader)
         entries = self.log.entries(pupil_id, tenant, as_of, with_tenant_wide=True)
-        stored = self.stored_events(pupil_id, tenant)
         views = SQLiteViews(":memory:")
         projection = PupilViews()
         try:

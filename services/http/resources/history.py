@@ -24,12 +24,13 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
     The read itself is recorded first (PRIV-3)."""
     history, reader, as_of = service().history, current_reader(), query["as_of"]
     tenant = known_tenant(pupil_id, query["tenant"])
-    listed = history.events(pupil_id, tenant, as_of, reader)
+    stored = history.stored_events(pupil_id, tenant)  # once, for the events and the state
+    listed = history.events(pupil_id, tenant, as_of, reader, stored)
     history.record_read(tenant, pupil_id, reader,
                         f"history as_of={as_of.isoformat() if as_of else 'now'}")
     return jsonify({"pupil_id": str(pupil_id),
                     "as_of": (as_of or history.clock()).isoformat(), "events": listed,
-                    "state": history.state(pupil_id, tenant, as_of, reader)})
+                    "state": history.state(pupil_id, tenant, as_of, reader, stored)})
 
 
 @blp.route("/<uuid:pupil_id>/reads", methods=["GET"])

@@ -3,15 +3,27 @@ people-facing model (``people.document``), so what the two show cannot drift apa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from services.reads.rendering import pdf as paper
 from services.reads.rendering.people import document
 
 _templates = Environment(loader=PackageLoader("services.reads.rendering", "templates"),
                          autoescape=select_autoescape(["html"]))
+_TIME = re.compile(r"\d\d\.\d\d\.\d{4} kl\. \d\d:\d\d")
+
+
+def _times(value: str) -> Markup:
+    """A cell's text with each time kept on one line, as the PDF keeps it."""
+    return Markup(_TIME.sub(lambda m: f'<span class="t">{m.group(0)}</span>',
+                            str(escape(value))))
+
+
+_templates.filters["times"] = _times
 
 
 def html(d: dict[str, Any]) -> str:

@@ -248,7 +248,7 @@ def _absence(case: Case) -> Section:
     totals = case.d["absence"]
     days, lessons = totals["days"], totals["lessons"]
     recorded = case.of("AbsenceRecorded", "LateArrivalRecorded", "LeftSchoolRecorded")
-    return _section("fravaer", "Fravær", recorded,
+    return _section("fravaer", "Fraværsoversikt", recorded,
         table(["", "Dokumentert", "Udokumentert", "Sum"], [
             ["Dager", str(days["documented"]), str(days["undocumented"]), str(days["total"])],
             ["Enkelttimer", str(lessons["documented"]), str(lessons["undocumented"]),
@@ -332,7 +332,8 @@ def _contacts(case: Case) -> Section:
                      case.people.acting(c["made_by"]["id"], c["made_by"]["role"]), who,
                      CHANNELS_NB.get(c["channel"], c["channel"]), t.yes_no(c["reached"]),
                      result])
-    return _section("kontakt", "Kontakt og forsøk på kontakt med hjemmet (POL-4)", shown,
+    return _section("kontakt", "Kontaktlogg: kontakt og forsøk på kontakt med hjemmet (POL-4)",
+                    shown,
                     table(["Tidspunkt", "Tok kontakt", "Kontaktet", "Kanal", "Nådd",
                            "Resultat"], rows))
 

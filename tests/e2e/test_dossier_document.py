@@ -120,10 +120,10 @@ RECORD_KINDS = {
     "diploma": ["delvis godkjent", "4. sykedag med dokumentasjon fra lege."],
     "forwarding": ["Sendt kommunedirektøren", "saksreferanse saksfremstilling-2027-4"],
     "police decision": ["forholdet anmeldes til politiet"],
-    "timeline": ["Tidslinje", "Frist overskredet"],
+    "timeline": ["Vedlegg A. Tidslinje", "Frist overskredet"],
     "signatures": ["Underskrifter", "Rektor", "Kommunedirektør", "Sted og dato"],
-    "appendices": ["Vedlegg A. Personer og id-er", "Vedlegg B. Lovgrunnlag",
-                   "Vedlegg C. Etterprøving"],
+    "appendices": ["Vedlegg B. Personer og id-er", "Vedlegg C. Lovgrunnlag",
+                   "Vedlegg D. Etterprøving"],
 }
 
 
@@ -212,25 +212,25 @@ def test_the_same_dossier_gives_the_same_document_byte_for_byte(fetched: Fetched
     assert render.html(again) == render.html(fetched.dossier)
 
 
-def test_people_appear_by_name_or_role_and_their_ids_only_in_appendix_a(
+def test_people_appear_by_name_or_role_and_their_ids_only_in_appendix_b(
         fetched: Fetched) -> None:
     pdf = " ".join(fetched.pages)
     html = html_text(fetched.html)
     ids = ["guardian-1", "guardian-2", "teacher-1", "rektor-1", "kommunedirektor-1",
            fetched.dossier["pupil"]["pupil_id"]]
     for text in (pdf, html):
-        running, appendix = text.split("Vedlegg A. Personer og id-er", 1)
+        running, appendix = text.split("Vedlegg B. Personer og id-er", 1)
         for raw in ids:
             assert raw not in running, raw
-            assert raw in appendix.split("Vedlegg B")[0], raw
+            assert raw in appendix.split("Vedlegg C")[0], raw
 
 
-def test_the_proof_hashes_are_only_in_appendix_c(fetched: Fetched) -> None:
+def test_the_proof_hashes_are_only_in_appendix_d(fetched: Fetched) -> None:
     hashes = [e["hash"] for e in fetched.dossier["timeline"]]
     root = fetched.dossier["digest"]["root_sha256"]  # each read adds to the log: this read's
     for text in (" ".join(pages_of(render.pdf(fetched.dossier))),
                  html_text(render.html(fetched.dossier))):
-        running, appendix = text.split("Vedlegg C. Etterprøving", 1)
+        running, appendix = text.split("Vedlegg D. Etterprøving", 1)
         assert root not in running and root in appendix
         assert not any(h in running for h in hashes)
         assert all(h in appendix for h in hashes)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from fpdf import FPDF, __version__
 
@@ -79,6 +79,7 @@ class _Pdf(FPDF):
         self.set_y(self.t_margin)
         if self._head is not None:  # a table goes on: its column titles again
             self.set_font(FONT, "", self.table_font)
+            self.set_fill_color(*GREY_FILL)
             self._row(*self._head, bold=True)
 
     def footer(self) -> None:
@@ -111,20 +112,27 @@ class _Pdf(FPDF):
             self.ln(2)
 
     def signatures(self, signatures: list[dict[str, Any]]) -> None:
-        height = 12 + 12 * max(len(s["fields"]) for s in signatures)
+        width = (self.epw - 10) / len(signatures)
+        self.set_font(FONT, "", 8.5)
+        said = max(len(cast(list[str], self.multi_cell(
+            width, 4.2, s["statement"], dry_run=True, output="LINES")))
+            for s in signatures) * 4.2
+        height = 14 + said + 12 * max(len(s["fields"]) for s in signatures)
         if self.y + height > self.page_break_trigger:
             self.add_page()
         self.ln(4)
         self.set_font(FONT, "B", 11.5)
         self.start_section("Underskrifter")
         self.cell(0, 6, "Underskrifter", new_x="LMARGIN", new_y="NEXT")
-        top, width = self.y + 2, (self.epw - 10) / len(signatures)
+        top = self.y + 2
         for n, signature in enumerate(signatures):
-            self._signature(signature, self.l_margin + n * (width + 10), top, width)
+            self._signature(signature, self.l_margin + n * (width + 10), top, width, said)
         self.set_y(top + height)
 
-    def _signature(self, signature: dict[str, Any], x: float, top: float,
-                   width: float) -> None:
+    def _signature(self, signature: dict[str, Any], x: float, top: float, width: float,
+                   said: float) -> None:
+        """One signatory: the role, what they sign for, and a line for each field, the
+        lines of all signatories level whatever their statements' length."""
         self.set_xy(x, top)
         self.set_font(FONT, "B", 9.5)
         self.cell(width, 5, signature["role"], new_x="LEFT", new_y="NEXT")
@@ -132,6 +140,7 @@ class _Pdf(FPDF):
         self.multi_cell(width, 4.2, signature["statement"], align="L", new_x="LEFT",
                         new_y="NEXT")
         self.set_draw_color(0)
+        self.set_y(top + 5 + said)
         for field in signature["fields"]:
             self.set_y(self.y + 8)
             self.line(x, self.y, x + width, self.y)
@@ -163,6 +172,7 @@ class _Pdf(FPDF):
         self.set_font(FONT, "", self.table_font)
         widths = self._column_widths(columns, rows, labelled)
         self.set_draw_color(*GREY_LINE)
+        self.set_fill_color(*GREY_FILL)
         if columns:
             self._row(columns, widths, bold=True)
             self._head = (columns, widths)
@@ -176,8 +186,10 @@ class _Pdf(FPDF):
         key = ("B" if bold else "", self.font_size_pt, word)
         found = self._widths.get(key)
         if found is None:
+            style = self.font_style
             self.set_font(style=key[0])
             found = self._widths[key] = self.get_string_width(word)
+            self.set_font(style=style)
         return found
 
     def _column_widths(self, columns: list[str] | None, rows: list[list[str]],
@@ -258,14 +270,15 @@ class _Pdf(FPDF):
         row_height = (end - start) * height + 2 * GAP
         for i, (cell, width) in enumerate(zip(lines, widths, strict=True)):
             shaded = bold or (labelled and i == 0)
-            self.set_fill_color(*GREY_FILL)
             self.rect(x, top, width, row_height, style="DF" if shaded else "D")
-            self.set_font(FONT, "B" if shaded else "", self.font_size_pt)
+            if (self.font_style == "B") != shaded:  # set_font costs: only on a change
+                self.set_font(style="B" if shaded else "")
             for n, line in enumerate(cell[start:end]):
                 if line:
                     self.text(x + PAD, top + GAP + (n + 0.78) * height, line)
             x += width
-        self.set_font(FONT, "", self.font_size_pt)
+        if self.font_style:
+            self.set_font(style="")
         self.y = top + row_height
 
 

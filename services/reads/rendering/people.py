@@ -25,6 +25,7 @@ FORMAT = "skolefravaer/saksfremstilling-for-mennesker"
 VERSION = 1
 NONE = "Ingen registrert."
 UNVERIFIED = "ikke verifisert"
+TIMELINE, PEOPLE, LAW, PROOFS = "A", "B", "C", "D"  # the appendices
 
 Entry = dict[str, Any]
 Block = dict[str, Any]
@@ -86,7 +87,7 @@ class People:
             return self.guardians[person_id]
         if person_id in self.roles:
             return " / ".join(ROLES_NB.get(r, r) for r in self.roles[person_id])
-        return "ukjent (se vedlegg A)"
+        return f"ukjent (se vedlegg {PEOPLE})"
 
     def appendix(self) -> list[list[str]]:
         rows = [[self.pupil[0], self.pupil[1]]]
@@ -161,7 +162,8 @@ def document(d: dict[str, Any]) -> dict[str, Any]:
         "lead": _lead(d),
         "sections": numbered,
         "signatures": SIGNATURES,
-        "appendices": [_people_appendix(case), _law_appendix(case), _proof_appendix(d)],
+        "appendices": [_timeline(case), _people_appendix(case), _law_appendix(case),
+                       _proof_appendix(d)],
     }
 
 
@@ -173,10 +175,11 @@ def _lead(d: dict[str, Any]) -> list[str]:
         "i Skolefravær: brev til foresatte (POL-2), tiltak og oppfølging (POL-3) og hver "
         "kontakt og hvert forsøk på kontakt (POL-4). Kopier av brev og dokumenter som er "
         "nevnt, ligger i elevmappen. Personer er nevnt ved navn eller rolle; id-ene står i "
-        "vedlegg A.",
+        f"vedlegg {PEOPLE}. Vedlegg {TIMELINE} viser alt som er registrert om eleven, i "
+        "tidsrekkefølge.",
         "Lovhenvisningene kommer fra tjenestens tabell over lovgrunnlag. En henvisning merket "
         f"«{UNVERIFIED}» er ikke kontrollert mot Lovdata og må kontrolleres før den siteres "
-        "(vedlegg B).",
+        f"(vedlegg {LAW}).",
     ]
 
 
@@ -626,17 +629,6 @@ def _listing(case: Case, types: tuple[str, ...], ident: str, title: str,
           case.by(e)] for e in entries)))
 
 
-def _timeline(case: Case) -> Section:
-    return {"id": "tidslinje", "title": "Tidslinje: alt som er registrert om eleven",
-            "blocks": [text("Hver registrering med tidspunktet den skjedde og tidspunktet "
-                            "tjenesten fikk den. Nr. viser til vedlegg C, lovgrunnlaget for "
-                            "hver slags hendelse står i vedlegg B."),
-                       table(["Nr.", "Skjedde", "Registrert", "Hendelse", "Av"], (
-                           [str(n), t.moment(e["occurred_at"]), t.moment(e["recorded_at"]),
-                            _kind(e), case.by(e)]
-                           for n, e in enumerate(case.d["timeline"], start=1)))]}
-
-
 SECTIONS: list[Callable[[Case], Section | None]] = [
     _summary, _pupil, _absence, _notices, _completeness, _contacts, _letters, _meetings,
     _leadership, _agreements, _consents, _referrals, _welfare, _concern_reports, _concerns,
@@ -645,14 +637,25 @@ SECTIONS: list[Callable[[Case], Section | None]] = [
     lambda c: _listing(c, SAFEGUARDING, "skjermet", "Reiser, skolehelsetjenesten og "
                                                     "bekymring (skjermet)", False),
     lambda c: _listing(c, DECISIONS, "vedtak", "Oversendelse og beslutninger", True),
-    _timeline,
 ]
 
 
 # --- the appendices -------------------------------------------------------------------------
 
+def _timeline(case: Case) -> Section:
+    return {"id": "tidslinje", "title": f"Vedlegg {TIMELINE}. Tidslinje: alt som er "
+                                        "registrert om eleven",
+            "blocks": [text("Hver registrering med tidspunktet den skjedde og tidspunktet "
+                            f"tjenesten fikk den. Nr. viser til vedlegg {PROOFS}, "
+                            f"lovgrunnlaget for hver slags hendelse står i vedlegg {LAW}."),
+                       table(["Nr.", "Skjedde", "Registrert", "Hendelse", "Av"], (
+                           [str(n), t.moment(e["occurred_at"]), t.moment(e["recorded_at"]),
+                            _kind(e), case.by(e)]
+                           for n, e in enumerate(case.d["timeline"], start=1)))]}
+
+
 def _people_appendix(case: Case) -> Section:
-    return {"id": "vedlegg-a", "title": "Vedlegg A. Personer og id-er", "blocks": [
+    return {"id": "personer", "title": f"Vedlegg {PEOPLE}. Personer og id-er", "blocks": [
         text("Id-ene tjenesten kjenner personene i saken ved. Ansatte er registrert med "
              "rolle, ikke navn."),
         table(["Id", "Hvem"], case.people.appendix())]}
@@ -666,7 +669,7 @@ def _law_appendix(case: Case) -> Section:
             kind = _kind(e)
             if kind not in kinds:
                 kinds.append(kind)
-    return {"id": "vedlegg-b", "title": "Vedlegg B. Lovgrunnlag", "blocks": [
+    return {"id": "lovgrunnlag", "title": f"Vedlegg {LAW}. Lovgrunnlag", "blocks": [
         text("Lovgrunnlaget hver hendelse i saken hviler på, fra tjenestens tabell over "
              "lovgrunnlag (veilederens henvisninger, oversatt til opplæringslova 2023). En rad "
              "som ikke er verifisert, er ikke kontrollert mot Lovdata."),
@@ -688,7 +691,7 @@ def _proof_appendix(d: dict[str, Any]) -> Section:
             f"Fingeravtrykk for nøkkelen (SHA-256): {digest['public_key_fingerprint_sha256']}",
             "Hent saksfremstillingen som JSON og kontroller den uten tjenesten: "
             "python offline_verify.py saksfremstilling.json")
-    return {"id": "vedlegg-c", "title": "Vedlegg C. Etterprøving", "blocks": [
+    return {"id": "etterproving", "title": f"Vedlegg {PROOFS}. Etterprøving", "blocks": [
         intro,
         table(["Nr.", "Posisjon", "Hendelse-id", "Hash (SHA-256)"], (
             [str(n), str(e["position"]), e["event_id"], e["hash"] or "ikke beregnet"]

@@ -20,7 +20,9 @@ import pypdfium2
 import pytest
 
 from services.reads.rendering import dossier as render
-from services.reads.rendering import people
+from services.reads.rendering import people, wording
+from tests.e2e.test_retries import story
+from tests.support.events import new_pupil
 from tests.support.realistic_case import (
     FATHER,
     LATE_CONTACT,
@@ -254,3 +256,30 @@ def test_unverified_legal_references_are_marked_and_verified_ones_are_not(
     marked = bases(people.document(verified))
     assert "Lovgrunnlag: opplæringslova § 2-2 første ledd." in marked
     assert not any("ikke verifisert" in b for b in marked)
+
+
+def test_every_kind_of_event_about_a_pupil_is_drawn_in_words(tmp_path: Path) -> None:
+    """The retry test's story touches every type the service accepts; the principal, who
+    handles safeguarding, reads all of the pupil's."""
+    pupil = new_pupil()
+    office = Municipality(tmp_path)
+    try:
+        office.at("2026-12-20T10:00", *story(pupil))
+        dossier = office.dossier(pupil, "application/json").get_json()
+        pdf = " ".join(pages_of(office.dossier(pupil, "application/pdf").data))
+        html = html_text(office.dossier(pupil, "text/html").get_data(as_text=True))
+    finally:
+        office.close()
+
+    kinds = {e["type"] for e in dossier["timeline"]}
+    assert len(kinds) >= 40 and "SafeguardingConcernRecorded" in kinds
+    for kind in kinds:
+        assert kind in wording.TYPES_NB, kind
+        assert wording.TYPES_NB[kind] in pdf and wording.TYPES_NB[kind] in html, kind
+        assert kind not in pdf and kind not in html, kind  # no code names for people
+    for words in ("Lengre reise planlagt", "10.10.2026–20.10.2026, utlandet",
+                  "fortsetter opplæringen i Norge", "til kommunenummer 0301",
+                  "hel dag (rettet 01.09.2026: ugyldig, Feilregistrert)", "for sent, 10 min",
+                  "kom, men gikk kl. 12:00", "Vondt i magen om morgenen", "trukket",
+                  "dokument evaluering-1", "forholdet anmeldes ikke", "flyttet, siste dag"):
+        assert words in pdf and words in html, words

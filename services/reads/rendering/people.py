@@ -114,12 +114,22 @@ class Case:
     def __init__(self, d: dict[str, Any]) -> None:
         self.d = d
         self.people = People(d)
+        self.corrections = {e["data"]["corrects_event_id"]: e
+                            for e in self.of("RecordCorrected")}
 
     def of(self, *types: str) -> list[Entry]:
         return [e for e in self.d["timeline"] if e["type"] in types]
 
     def by(self, entry: Entry) -> str:
         return self.people.acting(entry["actor"]["id"], entry["actor"]["role"])
+
+    def corrected(self, entry: Entry) -> str:
+        """What a later correction (ABS-9) did to this record, as a note to its row."""
+        found = self.corrections.get(entry["event_id"])
+        if found is None:
+            return ""
+        done = "erstattet" if found["data"]["replacement"] else "ugyldig"
+        return f" (rettet {t.day(found['occurred_at'])}: {done}, {found['data']['reason']})"
 
     def reference(self) -> str | None:
         forwarded = self.of("CaseForwardedToMunicipalDirector")
@@ -259,31 +269,38 @@ def _absence(case: Case) -> Section:
         text(f"Forsentkomminger: {totals['late_arrivals']}. Kom på skolen, men gikk igjen: "
              f"{totals['left_school']}."),
         table(["Dato", "Fravær", "Registrert av", "Registrert"],
-              ([*_absence_row(e), case.by(e), t.moment(e["recorded_at"])] for e in recorded),
+              ([*_absence_row(e, case.corrected(e)), case.by(e), t.moment(e["recorded_at"])]
+               for e in recorded),
               "Ikke noe fravær registrert."))
 
 
-def _absence_row(entry: Entry) -> list[str]:
-    data = entry["data"]
+def _absence_row(entry: Entry, corrected: str) -> list[str]:
+    day, what = _absence_fact(entry["data"])
+    return [day, what + corrected]
+
+
+def _absence_fact(data: dict[str, Any]) -> tuple[str, str]:
+    """The day and what happened of an absence, late arrival or early leaving."""
     if "absence" in data:
         absence = data["absence"]
         lesson = absence["lesson"]
         what = (f"{lesson['period']}. time" + (f" ({lesson['subject']})" if lesson["subject"]
                                                 else "")) if lesson else "hel dag"
-        return [t.day(absence["date"]), what]
+        return t.day(absence["date"]), what
     if "late_arrival" in data:
         late = data["late_arrival"]
         minutes = late["minutes_late"]
-        return [t.day(late["date"]), "for sent" + (f", {minutes} min" if minutes else "")]
+        return t.day(late["date"]), "for sent" + (f", {minutes} min" if minutes else "")
     left = data["left_school"]
-    return [t.day(left["date"]), f"kom, men gikk kl. {left['time'][:5]}"]
+    return t.day(left["date"]), f"kom, men gikk kl. {left['time'][:5]}"
 
 
 def _notices(case: Case) -> Section:
     shown = case.of("AbsenceNoticeReceived", "MedicalCertificateReceived",
                     "SchoolRefusalSignalReported", "RecordCorrected")
-    rows = [[t.moment(e["occurred_at"]), _kind(e),
-             *_notice(e, case.people)] for e in shown]
+    rows = [[t.moment(e["occurred_at"]), _kind(e), *_notice(e, case.people)] for e in shown]
+    for row, e in zip(rows, shown, strict=True):
+        row[3] += case.corrected(e)
     return _section("meldinger", "Meldinger, legeerklæringer og rettelser", shown,
                     table(["Mottatt", "Hva", "Gjelder", "Innhold", "Fra"], rows))
 

@@ -1,7 +1,7 @@
 """How long the case presentation takes to draw, for the realistic case grown to a large
 pupil, printed as numbers (issue 15's target: the PDF of a 1,000-event pupil under 2 s).
 
-    python -m benchmarks.dossier_render                    # about 1,000 events
+    python -m benchmarks.dossier_render                    # a pupil of about 1,000 events
     python -m benchmarks.dossier_render --lessons 3000 --profile
 
 Posts the realistic case of tests/support (every record kind) to an embedded SQLite store,
@@ -16,17 +16,14 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pypdfium2
 
-from benchmarks.proofs import lessons
+from benchmarks.proofs import lessons, timed
 from domain.envelope import Actor, Role
 from services.reads.history import Reader
 from services.reads.rendering import pdf as paper
@@ -36,18 +33,6 @@ from tests.support.events import TENANT, absent
 from tests.support.realistic_case import Municipality, realistic_case
 
 READER = Reader(Actor("benchmark", Role.PRINCIPAL))
-
-
-def timed(what: str, call: Callable[[], Any], runs: int) -> Any:
-    """Run ``call`` ``runs`` times; print the median and the fastest; answer the last result."""
-    seconds, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = call()
-        seconds.append(time.perf_counter() - started)
-    print(f"{what:<36} median {statistics.median(seconds) * 1000:7.0f} ms   "
-          f"fastest {min(seconds) * 1000:7.0f} ms   ({runs} runs)")
-    return result
 
 
 def grow(office: Municipality, pupil: str, count: int) -> None:
@@ -61,7 +46,7 @@ def grow(office: Municipality, pupil: str, count: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--lessons", type=int, default=900,
+    parser.add_argument("--lessons", type=int, default=450,
                         help="lesson absences added to the realistic case")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")

@@ -156,6 +156,9 @@ def test_every_page_carries_the_pupil_the_case_reference_and_side_x_av_y(
     for number, text in enumerate(fetched.pages, start=1):
         assert HEADER in text, number
         assert f"Side {number} av {count}" in text, number
+    # Printed from a browser, the HTML's page boxes carry the same.
+    assert f'@top-right {{ content: "{HEADER}";' in fetched.html
+    assert '@bottom-right { content: "Side " counter(page) " av " counter(pages);' in fetched.html
 
 
 def test_every_page_is_drawn_with_its_header_and_footer(fetched: Fetched,

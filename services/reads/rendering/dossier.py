@@ -23,7 +23,15 @@ def _times(value: str) -> Markup:
                             str(escape(value))))
 
 
+def _css_string(value: str) -> Markup:
+    """Text as a CSS string, every character but letters, digits and plain punctuation
+    escaped, so a name cannot end the string or the style element."""
+    return Markup('"' + "".join(c if c.isalnum() or c in " .,:·-()" else f"\\{ord(c):x} "
+                                for c in value) + '"')
+
+
 _templates.filters["times"] = _times
+_templates.filters["css_string"] = _css_string
 
 
 def html(d: dict[str, Any]) -> str:

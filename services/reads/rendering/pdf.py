@@ -50,6 +50,7 @@ class _Pdf(FPDF):
         self.table_font = 8
         self._widths: dict[tuple[str, float, str], float] = {}
         self._head: tuple[list[str], list[float]] | None = None
+        self._planned: dict[int, list[float]] = {}
 
     def _metadata(self, meta: dict[str, str]) -> None:
         created = datetime.fromisoformat(meta["created"])
@@ -100,7 +101,11 @@ class _Pdf(FPDF):
         self._paragraphs(self.model["lead"])
 
     def section(self, section: dict[str, Any], new_page: bool = False) -> None:
-        if new_page or self.y > self.page_break_trigger - 30:  # no heading alone at the foot
+        self.set_font(FONT, "B", 11.5)
+        heading = 10 + 6 * len(cast(list[str], self.multi_cell(
+            0, 6, section["title"], dry_run=True, output="LINES")))
+        if new_page or self.y + heading + self._opening(section["blocks"]) > \
+                self.page_break_trigger:  # no heading parted from what it heads
             self.add_page()
         self.ln(3)
         self.start_section(section["title"])
@@ -110,6 +115,33 @@ class _Pdf(FPDF):
         for block in section["blocks"]:
             getattr(self, f"_{block['kind']}")(block)
             self.ln(2)
+
+    def _opening(self, blocks: list[dict[str, Any]]) -> float:
+        """The height of what must stay on the page with a section's heading: the text
+        before its first table, and that table's column titles and first row."""
+        height = 0.0
+        for block in blocks:
+            if block["kind"] == "text":
+                height += sum(self._paragraph_height(p) for p in block["paragraphs"])
+            elif not block["rows"]:
+                return height + 6
+            else:
+                return height + self._first_rows(block) + 2 * GAP
+        return height
+
+    def _paragraph_height(self, paragraph: str) -> float:
+        self.set_font(FONT, "", 9)
+        return 1 + 4.4 * len(cast(list[str], self.multi_cell(
+            0, 4.4, paragraph, dry_run=True, output="LINES")))
+
+    def _first_rows(self, block: dict[str, Any]) -> float:
+        """The height of a table's column titles and (up to four lines of) its first row."""
+        self.set_font(FONT, "", self.table_font)
+        widths = self._widths_of(block)
+        columns = block.get("columns")
+        lines = (self._lines(columns, widths, bold=True) if columns else 0) + min(
+            4, self._lines(block["rows"][0], widths, labelled=block["kind"] == "facts"))
+        return lines * self.font_size_pt * 0.45 + 4 * GAP
 
     def signatures(self, signatures: list[dict[str, Any]]) -> None:
         width = (self.epw - 10) / len(signatures)
@@ -160,19 +192,31 @@ class _Pdf(FPDF):
             self.ln(1)
 
     def _facts(self, block: dict[str, Any]) -> None:
-        self._grid(None, block["rows"], labelled=True)
+        self._grid(block)
 
     def _table(self, block: dict[str, Any]) -> None:
         if not block["rows"]:
             self._paragraphs([block["empty"]])
             return
-        self._grid(block["columns"], block["rows"], labelled=False)
+        self._grid(block)
 
-    def _grid(self, columns: list[str] | None, rows: list[list[str]], labelled: bool) -> None:
+    def _widths_of(self, block: dict[str, Any]) -> list[float]:
+        """The block's column widths, measured once for the page-break test and the drawing
+        (the table font is set)."""
+        key = id(block)
+        if key not in self._planned:
+            self._planned[key] = self._column_widths(block.get("columns"), block["rows"],
+                                                     block["kind"] == "facts")
+        return self._planned[key]
+
+    def _grid(self, block: dict[str, Any]) -> None:
+        columns, rows, labelled = block.get("columns"), block["rows"], block["kind"] == "facts"
         self.set_font(FONT, "", self.table_font)
-        widths = self._column_widths(columns, rows, labelled)
+        widths = self._widths_of(block)
         self.set_draw_color(*GREY_LINE)
         self.set_fill_color(*GREY_FILL)
+        if self.y + self._first_rows(block) > self.page_break_trigger:
+            self.add_page()  # no column titles alone at the foot of a page
         if columns:
             self._row(columns, widths, bold=True)
             self._head = (columns, widths)
@@ -247,12 +291,19 @@ class _Pdf(FPDF):
             cut -= 1
         return cut
 
+    def _wrapped(self, cells: list[str], widths: list[float], *, bold: bool = False,
+                 labelled: bool = False) -> list[list[str]]:
+        return [self._wrap(c, w - 2 * PAD, bold or (labelled and i == 0))
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+
+    def _lines(self, cells: list[str], widths: list[float], *, bold: bool = False,
+               labelled: bool = False) -> int:
+        return max(len(c) for c in self._wrapped(cells, widths, bold=bold, labelled=labelled))
+
     def _row(self, cells: list[str], widths: list[float], *, bold: bool = False,
              labelled: bool = False) -> None:
-        size = self.font_size_pt
-        height = size * 0.45  # mm per line
-        lines = [self._wrap(c, w - 2 * PAD, bold or (labelled and i == 0))
-                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        height = self.font_size_pt * 0.45  # mm per line
+        lines = self._wrapped(cells, widths, bold=bold, labelled=labelled)
         total, start = max(len(line) for line in lines), 0
         full_page = int((self.page_break_trigger - self.t_margin - 2 * GAP) // height) - 2
         while start < total:

@@ -286,3 +286,18 @@ def test_every_kind_of_event_about_a_pupil_is_drawn_in_words(tmp_path: Path) -> 
                   "kom, men gikk kl. 12:00", "Vondt i magen om morgenen", "trukket",
                   "dokument evaluering-1", "forholdet anmeldes ikke", "flyttet, siste dag"):
         assert words in pdf and words in html, words
+
+
+def test_several_people_in_one_role_are_told_apart_by_number(fetched: Fetched) -> None:
+    changed = copy.deepcopy(fetched.dossier)
+    first, *_ = [e for e in changed["timeline"] if e["type"] == "ContactLogged"]
+    first["data"]["contact"]["made_by"]["id"] = "teacher-2"
+
+    model = people.document(changed)
+
+    makers = [row[1] for row in rows_of(model, "kontakt")]
+    assert makers == ["kontaktlærer 2", "rektor", "kontaktlærer 1"]
+    appendix = {row[0]: row[1] for row in model["appendices"][1]["blocks"][1]["rows"]}
+    assert appendix["teacher-1"] == "kontaktlærer 1"
+    assert appendix["teacher-2"] == "kontaktlærer 2"
+    assert appendix["guardian-2"] == f"foresatt, {FATHER} (far)"

@@ -6,7 +6,12 @@ The model is plain data — strings, lists and dicts, no layout — and the same
 gives the same model, so it can be embedded in an issued, signed dossier and re-derived by a
 verifier. Every time in it is Oslo time (``dd.mm.åååå kl. tt:mm``), every date
 ``dd.mm.åååå``; people appear by name (guardians) or role (staff), their ids only in
-appendix A; the proof hashes only in appendix C.
+appendix B; the proof hashes only in appendix D. Appendix A is the whole timeline, C the
+legal bases.
+
+What it is drawn from today: the dossier's pupil, tally, completeness check, digest,
+concerns, tasks and stage history, and the timeline's events (their ``data``) for every
+record. Concerns and tasks still come from the views (issue 11 makes them events).
 
 Blocks are ``{"kind": "facts", "rows": [[label, value]]}``, ``{"kind": "table", "columns":
 [...], "rows": [[...]], "empty": text}`` and ``{"kind": "text", "paragraphs": [...]}``.
@@ -53,8 +58,9 @@ def _section(ident: str, title: str, shown: list[Entry], *blocks: Block) -> Sect
 
 
 class People:
-    """Who is who in the case: guardians by name, staff and systems by role; the raw ids
-    are kept for appendix A."""
+    """Who is who in the case: guardians by name, staff and systems by role — numbered
+    ("kontaktlærer 2") where several people acted in one role; the raw ids are kept for
+    the appendix."""
 
     def __init__(self, d: dict[str, Any]) -> None:
         pupil = d["pupil"]
@@ -62,6 +68,7 @@ class People:
                                              else g["relation"])
                           for g in pupil["guardians"]}
         self.roles: dict[str, list[str]] = {}
+        self.by_role: dict[str, list[str]] = {}
         self.pupil = (pupil["pupil_id"], f"eleven, {pupil['name'] or 'navn ikke registrert'}")
         if pupil["contact_teacher_id"]:
             self._saw(pupil["contact_teacher_id"], "contact_teacher")
@@ -71,29 +78,38 @@ class People:
                 self._saw(*found)
 
     def _saw(self, person_id: str, role: str) -> None:
+        if person_id in self.guardians:
+            return
         roles = self.roles.setdefault(person_id, [])
         if role not in roles:
             roles.append(role)
+            self.by_role.setdefault(role, []).append(person_id)
+
+    def _label(self, person_id: str, role: str) -> str:
+        word = ROLES_NB.get(role, role)
+        ids = self.by_role.get(role, [])
+        return f"{word} {ids.index(person_id) + 1}" if len(ids) > 1 and person_id in ids \
+            else word
 
     def acting(self, person_id: str, role: str) -> str:
         """Someone acting in a role: a guardian by name, staff and systems by role."""
         if person_id in self.guardians:
             return self.guardians[person_id]
-        return ROLES_NB.get(role, role)
+        return self._label(person_id, role)
 
     def named(self, person_id: str) -> str:
         """Someone known only by id (a letter's recipient, an agreement's signatory)."""
         if person_id in self.guardians:
             return self.guardians[person_id]
         if person_id in self.roles:
-            return " / ".join(ROLES_NB.get(r, r) for r in self.roles[person_id])
+            return " / ".join(self._label(person_id, r) for r in self.roles[person_id])
         return f"ukjent (se vedlegg {PEOPLE})"
 
     def appendix(self) -> list[list[str]]:
         rows = [[self.pupil[0], self.pupil[1]]]
         rows += [[g, f"foresatt, {who}"] for g, who in self.guardians.items()]
-        rows += [[p, ", ".join(ROLES_NB.get(r, r) for r in roles)]
-                 for p, roles in sorted(self.roles.items()) if p not in self.guardians]
+        rows += [[p, ", ".join(self._label(p, r) for r in roles)]
+                 for p, roles in sorted(self.roles.items())]
         return rows
 
 

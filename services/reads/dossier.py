@@ -80,6 +80,11 @@ class Dossiers:
                         "late_arrivals": tally.totals.late_arrivals,
                         "left_school": tally.totals.left_school},
             **_records(case["records"]),
+            # What the service decided (issue 11 turns these into events of the timeline).
+            "concerns": [representations.concern(c)
+                         for c in self.current.concerns.concerns(pupil_id, found_tenant)],
+            "tasks": [representations.task(t, self.history.clock()) for t in case["tasks"]],
+            "stage_history": case["stage_history"],
             "timeline": timeline,
             **self._proofs([entry["position"] for entry in timeline], stored),
         }

@@ -15,8 +15,8 @@ import pytest
 
 from services.bootstrap import build
 from services.config import Settings
-from services.http.app import create_app
 from tests.conftest import ROOT, free_port
+from tests.support import http
 from tests.support.events import enrolled, new_pupil
 
 EX_CONFIG = 78
@@ -82,7 +82,7 @@ def test_a_cipher_key_that_cannot_read_the_stored_events_makes_the_service_not_r
     stored.close()
     service = build(Settings.from_environ(environ(b"w" * 32)))
     try:
-        response = create_app(lambda: service).test_client().get("/readyz")
+        response = http.client(service).get("/readyz")
     finally:
         service.close()
 

@@ -52,7 +52,7 @@ class JwksFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._read: tuple[float, PyJWKSet] | None = None
+        self._read: tuple[int, PyJWKSet] | None = None
 
     def get_signing_key_from_jwt(self, token: str) -> PyJWK:
         kid = jwt.get_unverified_header(token).get("kid")
@@ -64,7 +64,7 @@ class JwksFile:
 
     def _keys(self) -> PyJWKSet:
         try:
-            modified = self.path.stat().st_mtime
+            modified = self.path.stat().st_mtime_ns
             if self._read is None or self._read[0] != modified:
                 self._read = modified, PyJWKSet.from_dict(json.loads(self.path.read_text()))
         except OSError as error:

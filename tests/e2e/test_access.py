@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,8 +27,16 @@ from domain.privacy import Reach
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.http.app import create_app
-from services.http.context.policy import OPEN, POLICY, STAFF, Operation, Scope, reach_of
-from tests.conftest import sqlite_environ
+from services.http.context.policy import (
+    OPEN,
+    POLICY,
+    STAFF,
+    Operation,
+    Scope,
+    markdown_table,
+    reach_of,
+)
+from tests.conftest import ROOT, sqlite_environ
 from tests.support import http, tokens
 from tests.support.events import (
     SCHOOL,
@@ -271,3 +280,12 @@ def test_a_key_rotated_at_the_issuer_is_found_by_its_kid(tmp_path: Path) -> None
         assert (before, status(new), status(old)) == (401, 200, 200)
     finally:
         service.close()
+
+
+def test_the_readme_shows_the_policy_table_as_it_is() -> None:
+    app = create_app(lambda: None)  # type: ignore[arg-type,return-value]
+    paths = {rule.endpoint: f"{sorted(rule.methods - {'HEAD', 'OPTIONS'})[0]} "
+                            + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+             for rule in app.url_map.iter_rules()}
+
+    assert markdown_table(paths) in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -133,13 +133,14 @@ BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                 "municipality's sign-in for staff."}
 
 
-def markdown_table() -> str:
-    """The policy as the README shows it: one row per endpoint, one column per role."""
+def markdown_table(paths: Mapping[str, str]) -> str:
+    """The policy as the README shows it: a row per endpoint (``paths``: endpoint -> "GET
+    /v1/…"), a column per role and scope."""
     columns: list[Grantee] = [*STAFF, *Scope]
     mark = {OWN: "own pupils", S: "own school", M: "all"}
-    lines = ["| endpoint | " + " | ".join(f"`{c.value}`" for c in columns) + " |",
+    lines = ["| | " + " | ".join(f"`{c.value}`" for c in columns) + " |",
              "|---" * (len(columns) + 1) + "|"]
     for endpoint, operation in POLICY.items():
         cells = [mark[operation.grants[c]] if c in operation.grants else "—" for c in columns]
-        lines.append(f"| `{endpoint}` | " + " | ".join(cells) + " |")
+        lines.append(f"| `{paths[endpoint]}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -36,7 +36,7 @@ from services.http.context.policy import (
     markdown_table,
     reach_of,
 )
-from tests.conftest import ROOT, sqlite_environ
+from tests.conftest import ROOT, free_port, sqlite_environ
 from tests.support import http, tokens
 from tests.support.events import (
     SCHOOL,
@@ -289,3 +289,18 @@ def test_the_readme_shows_the_policy_table_as_it_is() -> None:
              for rule in app.url_map.iter_rules()}
 
     assert markdown_table(paths) in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_an_issuer_whose_keys_cannot_be_fetched_answers_503_not_401(tmp_path: Path) -> None:
+    unreachable = {**json.loads(tokens.ENVIRON["AUTH_ISSUERS"])[0], "jwks_file": None,
+                   "jwks_url": f"http://127.0.0.1:{free_port()}/jwks"}
+    service = build(Settings.from_environ(sqlite_environ(
+        tmp_path / "s.sqlite", AUTH_ISSUERS=json.dumps([unreachable]))))
+    try:
+        response = http.client(service).get("/v1/templates/measures")
+    finally:
+        service.close()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["type"].endswith("/keys-unavailable")

@@ -7,8 +7,10 @@ send a token by default, so tests that do not care about sign-in stay as short a
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import shutil
 import tempfile
 import time
 import uuid
@@ -18,6 +20,7 @@ from typing import Any
 from services.config import dev_issuer
 
 DIRECTORY = Path(tempfile.mkdtemp(prefix="skolefravaer-test-issuer-"))
+atexit.register(shutil.rmtree, DIRECTORY, ignore_errors=True)
 dev_issuer.ensure(DIRECTORY)
 ENVIRON = {"AUTH_ISSUERS": json.dumps(dev_issuer.issuers(DIRECTORY))}
 

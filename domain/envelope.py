@@ -30,8 +30,12 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
+    """Who did or recorded something, as the caller's token says (never as the posted
+    envelope claims); ``via``: the system that posted it on this person's behalf."""
+
     id: str
     role: Role
+    via: str | None = None  # default None: events stored before it keep loading
 
 
 @dataclass(frozen=True)

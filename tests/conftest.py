@@ -21,6 +21,7 @@ import pytest
 
 from services.bootstrap import Service, build
 from services.config import Settings
+from tests.support import tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +68,7 @@ def postgres_environ(conninfo: str, schema: str, **extra: str) -> dict[str, str]
         "POSTGRES_PASSWORD": str(params.get("password", "")),
         "POSTGRES_SCHEMA": schema,
         "POSTGRES_LOCK_TIMEOUT": "1",
+        **tokens.ENVIRON,
         **extra,
     }
 
@@ -83,9 +85,14 @@ def pg_service(pg_environ: dict[str, str]) -> Iterator[Service]:
     service.close()
 
 
+def sqlite_environ(path: Path | str, **extra: str) -> dict[str, str]:
+    """A SQLite service's settings, trusting the test issuer (tests/support/tokens.py)."""
+    return {"SQLITE_DBNAME": str(path), **tokens.ENVIRON, **extra}
+
+
 @pytest.fixture
 def sqlite_service(tmp_path: Path) -> Iterator[Service]:
-    service = build(Settings.from_environ({"SQLITE_DBNAME": str(tmp_path / "store.sqlite")}))
+    service = build(Settings.from_environ(sqlite_environ(tmp_path / "store.sqlite")))
     yield service
     service.close()
 

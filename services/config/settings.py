@@ -33,7 +33,10 @@ from pydantic_settings import (
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
+
+from services.config.issuers import DEVELOPMENT, Issuer
 
 SQLITE = "eventsourcing.sqlite"
 POSTGRES = "eventsourcing.postgres"
@@ -122,6 +125,10 @@ class Settings(BaseSettings):
     gunicorn_threads: PositiveInt = _env("GUNICORN_THREADS", 4)
     log_level: LogLevel = _env("LOG_LEVEL", "INFO")
     log_format: Literal["auto", "json", "console"] = _env("LOG_FORMAT", "auto")
+    # production refuses to start without what protects the data: see `production_gaps`
+    mode: Literal["development", "production"] = _env("SKOLEFRAVAER_MODE", "development")
+    # the token issuers trusted, a JSON list (services/config/issuers.py, README)
+    auth_issuers: tuple[Issuer, ...] = _env("AUTH_ISSUERS", ())
 
     @classmethod
     def settings_customise_sources(
@@ -138,11 +145,48 @@ class Settings(BaseSettings):
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings in ``environ`` (default: the process's); `ConfigError` when a value
         cannot be used."""
-        values = _Environ(cls, os.environ if environ is None else environ)()
         try:
-            return cls(**values)
+            values = _Environ(cls, os.environ if environ is None else environ)()
+        except SettingsError as error:  # a list or object that is not JSON
+            raise ConfigError([(cls._variable_in(str(error)), "is not valid JSON")]) from None
+        try:
+            settings = cls(**values)
         except ValidationError as error:
             raise ConfigError([_described(problem) for problem in error.errors()]) from None
+        if gaps := settings.production_gaps():
+            raise ConfigError(gaps)
+        return settings
+
+    @classmethod
+    def _variable_in(cls, message: str) -> str:
+        """The variable of the field pydantic-settings names in its error
+        (``error parsing value for field "auth_issuers"``)."""
+        start = message.find('"') + 1
+        field = cls.model_fields.get(message[start:message.find('"', start)])
+        return str(field.validation_alias) if field is not None else "settings"
+
+    def production_gaps(self) -> list[tuple[str, str]]:
+        """What production mode needs and is not set: who may call, the key that signs the
+        audit log's checkpoints (never kept in the database it protects), and the key that
+        encrypts the stored events."""
+        if self.mode != "production":
+            return []
+        gaps = []
+        if not self.auth_issuers:
+            gaps.append(("AUTH_ISSUERS", "production needs at least one token issuer"))
+        gaps += [("AUTH_ISSUERS", f"{issuer.issuer}: production fetches keys over https "
+                                  "only") for issuer in self.auth_issuers
+                 if issuer.jwks_url is not None and issuer.jwks_url.scheme != "https"]
+        gaps += [("AUTH_ISSUERS", f"{issuer.issuer}: the development issuer is never "
+                                  "trusted in production") for issuer in self.auth_issuers
+                 if issuer.issuer.startswith(DEVELOPMENT)]
+        if self.signing_key is None:
+            gaps.append(("SKOLEFRAVAER_SIGNING_KEY", "production needs the checkpoint "
+                         "signing key, kept outside the database"))
+        if self.cipher_key is None:
+            gaps.append(("CIPHER_KEY", "production needs the encryption master key (with "
+                         "CIPHER_TOPIC)"))
+        return gaps
 
     @field_validator("cipher_key")
     @classmethod
@@ -277,6 +321,8 @@ def _described(error: Any) -> tuple[str, str]:
     variable = str((error.get("ctx") or {}).get("variable") or
                    (error["loc"][0] if error["loc"] else "settings"))
     problem = str(error["msg"])
+    if len(error["loc"]) > 1:  # inside a list or object (AUTH_ISSUERS): where
+        problem = ".".join(map(str, error["loc"][1:])) + ": " + problem
     if variable not in SECRETS and error["type"] != "configuration":
         problem += f" (got {error['input']!r})"
     return variable, problem

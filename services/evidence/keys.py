@@ -5,7 +5,8 @@ or a PKCS#8 PEM). Without it, `signing_key` generates one on first use and keeps
 database (``audit_key``): good for development only, because whoever can rewrite the tables
 can then re-sign them. Production must configure the key outside the database and publish the
 public key (its fingerprint: `services.evidence.checkpoints.public_key_fingerprint`) and,
-ideally, the checkpoints.
+ideally, the checkpoints: ``SKOLEFRAVAER_MODE=production`` refuses to start without the
+key, so there ``audit_key`` is never created, written or read.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from flask_smorest import Api
 
 from services.bootstrap import Service
 from services.http import health, observe, problems
-from services.http.context import SERVICE
+from services.http.context import SERVICE, access
+from services.http.context.policy import BEARER, BEARER_SCHEME, PolicyInOpenAPI
 from services.http.resources import (
     audit,
     dossier,
@@ -38,10 +39,12 @@ def create_app(service_factory: Callable[[], Service]) -> Flask:
         API_TITLE="Skolefravær", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
     )
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [PolicyInOpenAPI()]})
     api.spec.components.schema("Event", schema=EnvelopeSchema)
+    api.spec.components.security_scheme(BEARER, BEARER_SCHEME)
     problems.install(app)
     observe.install(app)
+    access.install(app)  # after observe: a refused request has its id and is measured
     app.extensions[SERVICE] = _once(service_factory)
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)

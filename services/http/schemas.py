@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.intake.contract import SCHOOL_YEAR, TENANT
+from services.intake.contract import SCHOOL_YEAR
 
 
 class ConsistentQuerySchema(Schema):
-    """Every read: ``min_position`` (read your writes) and ``tenant``."""
+    """Every read: ``min_position`` (read your writes). The municipality is the caller's,
+    from their token, never a parameter."""
 
-    tenant = fields.String(load_default=None, validate=TENANT)
     min_position = fields.Integer(load_default=None, validate=validate.Range(min=0))
 
 

@@ -6,6 +6,8 @@ built on the first request, in each worker after gunicorn forked.
 
 from __future__ import annotations
 
+import logging
+
 from services.bootstrap import Service, build
 from services.config import ConfigError, Settings, logs
 from services.http.app import create_app
@@ -15,6 +17,9 @@ try:
 except ConfigError as error:
     logs.refuse_to_start(error)
 logs.configure(SETTINGS)
+if not SETTINGS.auth_issuers:
+    logging.getLogger(__name__).warning("AUTH_ISSUERS is empty: every /v1 call is refused "
+                                        "(401)")
 
 
 def _service() -> Service:

@@ -22,8 +22,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from marshmallow import Schema
 
-from domain.envelope import Actor, Envelope
+from domain.envelope import Actor, Envelope, Role
 from domain.errors import RuleViolation
+from services.intake.authority import Author
 from services.intake.contract import (
     DATA_SCHEMAS,
     ENVELOPE,
@@ -89,14 +90,17 @@ class Ingestor:
         self.clock = clock
         self.attempts = attempts
 
-    def ingest(self, raw_events: list[dict[str, Any]], *, internal: bool = False
-               ) -> list[Outcome]:
-        """Decide and store a batch; ``internal`` admits the service's own event types."""
+    def ingest(self, raw_events: list[dict[str, Any]], *, author: Author | None = None,
+               internal: bool = False) -> list[Outcome]:
+        """Decide and store a batch posted by ``author`` (every HTTP caller is one; None:
+        the envelopes are trusted, as a caller inside the process — tests, benchmarks —
+        wrote them); ``internal`` admits the service's own event types and role."""
         schemas = {**DATA_SCHEMAS, **INTERNAL_SCHEMAS} if internal else DATA_SCHEMAS
+        poster = _Poster(author, schemas, internal)
         for attempt in range(self.attempts):
             try:
                 # Deciding reads receipts and aggregates: an outage there is an outage too.
-                outcomes, uow = self._decide(raw_events, schemas)
+                outcomes, uow = self._decide(raw_events, poster)
                 # The events in batch order, then the aggregates (their pending events
                 # already taken) so that eventsourcing takes their snapshots.
                 recordings = self.app.save(*uow.pending, *uow.aggregates) if uow.pending else []
@@ -115,7 +119,7 @@ class Ingestor:
             return outcomes
         raise StoreUnavailable("the batch kept conflicting with concurrent writers")
 
-    def _decide(self, raw_events: list[dict[str, Any]], schemas: Mapping[str, Schema]
+    def _decide(self, raw_events: list[dict[str, Any]], poster: _Poster
                 ) -> tuple[list[Outcome], UnitOfWork]:
         ids = {UUID(e) for e in map(_event_id_of, raw_events) if e is not None}
         uow = UnitOfWork(self.app, ids)  # every receipt of the batch in one query
@@ -123,14 +127,14 @@ class Ingestor:
         outcomes = []
         for index, raw in enumerate(raw_events):
             try:
-                outcomes.append(self._decide_one(uow, index, raw, now, schemas))
+                outcomes.append(self._decide_one(uow, index, raw, now, poster))
             except Rejected as rejection:
                 outcomes.append(Outcome(index, _event_id_of(raw), "rejected",
                                         problems=rejection.problems))
         return outcomes, uow
 
     def _decide_one(self, uow: UnitOfWork, index: int, raw: dict[str, Any], now: datetime,
-                    schemas: Mapping[str, Schema]) -> Outcome:
+                    poster: _Poster) -> Outcome:
         # A re-post is answered from its receipt before anything else is asked: what was
         # accepted stays accepted, whatever the domain (or a stricter schema) says now.
         event_id = _event_id_of(raw)
@@ -140,12 +144,13 @@ class Ingestor:
                 raise Rejected(Problem("event_id_conflict", "this event_id was already "
                                        "accepted with other content", "event_id"))
             return Outcome(index, event_id, "duplicate", original=stored.subject_event)
-        envelope, command = self._envelope_and_command(raw, now, schemas)
+        envelope, command = self._envelope_and_command(raw, now, poster)
         try:
+            if poster.author is not None:
+                poster.author.check_reach(uow, command)
             aggregate = HANDLERS[type(command)](uow, envelope, command)
         except RuleViolation as violation:
-            raise Rejected(Problem(violation.code, violation.detail, violation.field,
-                                   violation.rule)) from None
+            raise _rejected(violation) from None
         except InvalidData as invalid:  # a correction's replacement data
             raise Rejected(*(Problem("invalid_field", text, path)
                              for path, text in invalid.errors)) from None
@@ -154,10 +159,12 @@ class Ingestor:
         return Outcome(index, event_id, "accepted", position=first)
 
     def _envelope_and_command(self, raw: dict[str, Any], now: datetime,
-                              schemas: Mapping[str, Schema]) -> tuple[Envelope, Any]:
-        """The checked envelope, stamped with our clock, and the typed command of its data."""
+                              poster: _Poster) -> tuple[Envelope, Any]:
+        """The checked envelope, stamped with our clock and naming the actor the author is
+        (or records for), and the typed command of its data."""
         fields = _load(ENVELOPE, raw, prefix="")
-        event_type = fields["type"]
+        event_type, schemas = fields["type"], poster.schemas
+        actor = poster.actor_of(fields)
         if event_type not in schemas:
             raise Rejected(Problem("unknown_type", f"unknown event type {event_type!r}; "
                                    f"accepted: {', '.join(sorted(DATA_SCHEMAS))}", "type"))
@@ -171,7 +178,7 @@ class Ingestor:
         envelope = Envelope(
             event_id=fields["event_id"], type=event_type, type_version=fields["type_version"],
             tenant=fields["tenant"], occurred_at=fields["occurred_at"], recorded_at=now,
-            actor=Actor(**fields["actor"]), source=fields["source"])
+            actor=actor, source=fields["source"])
         return envelope, command
 
     def _place(self, outcomes: list[Outcome], recordings: list[Any]) -> None:
@@ -199,6 +206,32 @@ class Ingestor:
                     problem.code, problem.rule, problem.field)
 
 
+@dataclass(frozen=True)
+class _Poster:
+    """Who posts the batch, and so which types and actors its events may have."""
+
+    author: Author | None
+    schemas: Mapping[str, Schema]
+    internal: bool
+
+    def actor_of(self, fields: dict[str, Any]) -> Actor:
+        """The actor to store, or a rejection (`Rejected`)."""
+        try:
+            if fields["actor"]["role"] is Role.SERVICE and not self.internal:
+                raise RuleViolation("actor_not_allowed", "the service's own role is never "
+                                    "taken from a caller", field="actor.role")
+            if self.author is None:
+                return Actor(**fields["actor"])
+            self.author.check_envelope(fields["tenant"], fields["type"])
+            return self.author.actor_of(fields["actor"])
+        except RuleViolation as violation:
+            raise _rejected(violation) from None
+
+
+def _rejected(violation: RuleViolation) -> Rejected:
+    return Rejected(Problem(violation.code, violation.detail, violation.field, violation.rule))
+
+
 def _event_id_of(raw: dict[str, Any]) -> str | None:
     """The event_id to echo back, only when it is a well-formed UUID (it is logged)."""
     try:
@@ -216,5 +249,4 @@ def _load(schema: Schema, raw: Any, *, prefix: str) -> Any:
         raise Rejected(*(Problem("invalid_field", text, path)
                          for path, text in invalid.errors)) from None
     except RuleViolation as violation:
-        raise Rejected(Problem(violation.code, violation.detail, violation.field,
-                               violation.rule)) from None
+        raise _rejected(violation) from None

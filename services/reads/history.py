@@ -31,7 +31,7 @@ SHIELDED = "[skjermet]"
 
 @dataclass(frozen=True)
 class Reader:
-    """Who is reading (PRIV-3); until sign-in (Feide) it is what the caller says."""
+    """Who is reading (PRIV-3): the signed-in caller, as their token names them."""
 
     actor: Actor
 
@@ -160,7 +160,9 @@ def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
         "type_version": envelope.type_version,
         "occurred_at": envelope.occurred_at.isoformat(),
         "recorded_at": envelope.recorded_at.isoformat(),
-        "actor": {"id": envelope.actor.id, "role": Role(envelope.actor.role).value},
+        "actor": {"id": envelope.actor.id, "role": Role(envelope.actor.role).value,
+                  # the system that posted it on the person's behalf (None: they did)
+                  "via": envelope.actor.via},
         "source": envelope.source, "position": position, "hash": leaf_hash,
         "data": shield(representations.plain({k: v for k, v in vars(event).items()
                                               if k not in INTERNALS}), reader),

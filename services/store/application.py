@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from copy import deepcopy
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -13,6 +13,8 @@ from eventsourcing.persistence import JSONTranscoder
 
 from domain.pupil import Pupil
 from projections.transcoding import register_domain_transcodings
+
+T = TypeVar("T")
 
 
 class Skolefravaer(Application[UUID]):
@@ -44,9 +46,16 @@ class Skolefravaer(Application[UUID]):
         fast-forwards that same object, and a copy taken mid-update fails ("dictionary
         changed size during iteration", seen as a 500 under concurrent posts): here the
         fast-forward and the copy happen under one lock per aggregate (striped)."""
+        cached = self.repository.cache is not None
+        return self.peek(aggregate_id, lambda found: deepcopy(found) if cached else found)
+
+    def peek(self, aggregate_id: UUID, read: Callable[[Any], T]) -> T | None:
+        """What ``read`` finds in the stored aggregate, or None when nothing was stored
+        under this id: under the aggregate's lock and without a copy, so ``read`` must
+        change nothing and keep no reference to it."""
         with self._locks[hash(aggregate_id) % len(self._locks)]:
             try:
                 found: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
             except AggregateNotFoundError:
                 return None
-            return deepcopy(found) if self.repository.cache is not None else found
+            return read(found)

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from domain.pupil import Pupil
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.http.app import create_app
+from tests.conftest import sqlite_environ
+from tests.support import http
 from tests.support.events import (
     absent,
     applied_for_leave,
@@ -36,7 +37,7 @@ class School:
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.client: FlaskClient = create_app(lambda: service).test_client()
+        self.client: FlaskClient = http.client(service)
 
     def post(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
         answer = self.client.post("/v1/events", json={"events": list(events)}).get_json()
@@ -56,7 +57,7 @@ class School:
 @pytest.fixture
 def school(tmp_path: Path) -> Iterator[School]:
     # The school year of these tests runs to June 2027; the service's clock stands after it.
-    service = build(Settings.from_environ({"SQLITE_DBNAME": str(tmp_path / "s.sqlite")}),
+    service = build(Settings.from_environ(sqlite_environ(tmp_path / "s.sqlite")),
                     clock=lambda: datetime(2027, 7, 1, tzinfo=UTC))
     yield School(service)
     service.close()

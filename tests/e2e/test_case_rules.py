@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.http.app import create_app
+from tests.conftest import sqlite_environ
+from tests.support import http, tokens
 from tests.support.case_events import (
     agreement,
     consent,
@@ -30,7 +31,7 @@ AT = "2026-10-01T10:00:00+02:00"
 class Desk:
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.client: FlaskClient = create_app(lambda: service).test_client()
+        self.client: FlaskClient = http.client(service)
         self.pupil = new_pupil()
 
     def post(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
@@ -44,14 +45,14 @@ class Desk:
         assert all(r["status"] == "accepted" for r in results), results
 
     def case(self, role: str | None = None) -> dict[str, Any]:
-        headers = {"X-Skolefravaer-Role": role} if role else {}
+        headers = tokens.bearer(tokens.staff(role)) if role else {}
         return self.client.get(f"/v1/pupils/{self.pupil}/case",  # type: ignore[no-any-return]
                                headers=headers).get_json()
 
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    service = build(Settings.from_environ({"SQLITE_DBNAME": str(tmp_path / "d.sqlite")}),
+    service = build(Settings.from_environ(sqlite_environ(tmp_path / "d.sqlite")),
                     clock=lambda: datetime(2027, 7, 1, tzinfo=UTC))
     d = Desk(service)
     d.accept(calendar(), enrolled(d.pupil, more={"name": "Kari", "national_id": "01011012345"}))

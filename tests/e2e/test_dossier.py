@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.evidence.offline_verify import verify_bundle
-from services.http.app import create_app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, sqlite_environ
+from tests.support import http, tokens
 from tests.support.case_events import (
     agreement,
     contact,
@@ -32,16 +32,16 @@ from tests.support.case_events import (
 from tests.support.events import absent, calendar, enrolled, new_pupil
 
 OSLO = ZoneInfo("Europe/Oslo")
-PRINCIPAL = {"X-Skolefravaer-User": "rektor-1", "X-Skolefravaer-Role": "principal"}
+PRINCIPAL = tokens.bearer(tokens.staff("principal", person="rektor-1"))
 AT = "2026-10-01T10:00:00+02:00"
 
 
 class Office:
     def __init__(self, tmp_path: Path) -> None:
         self.service: Service = build(
-            Settings.from_environ({"SQLITE_DBNAME": str(tmp_path / "d.sqlite")}),
+            Settings.from_environ(sqlite_environ(tmp_path / "d.sqlite")),
             clock=lambda: datetime(2026, 11, 1, 12, 0, tzinfo=OSLO))
-        self.client: FlaskClient = create_app(lambda: self.service).test_client()
+        self.client: FlaskClient = http.client(self.service)
 
     def post(self, *events: dict[str, Any]) -> None:
         response = self.client.post("/v1/events", json={"events": list(events)})

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.http.app import create_app
+from tests.conftest import sqlite_environ
+from tests.support import http
 from tests.support.case_events import (
     agreement,
     consent,
@@ -46,9 +47,9 @@ class Case:
     def __init__(self, tmp_path: Path) -> None:
         self.clock = Clock()
         self.service: Service = build(
-            Settings.from_environ({"SQLITE_DBNAME": str(tmp_path / "case.sqlite")}),
+            Settings.from_environ(sqlite_environ(tmp_path / "case.sqlite")),
             clock=self.clock)
-        self.client: FlaskClient = create_app(lambda: self.service).test_client()
+        self.client: FlaskClient = http.client(self.service)
         self.pupil = new_pupil()
 
     def at(self, moment: str, *events: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.support import tokens
 from tests.support.events import absent, enrolled, new_pupil, notice, school_days
 from tests.support.http import Gunicorn, call, text
 
@@ -124,8 +125,8 @@ def test_every_line_the_server_writes_is_json_without_personal_data(tmp_path: Pa
     try:
         with urllib.request.urlopen(urllib.request.Request(
                 f"{server.base}/v1/events", data=json.dumps(EXAMPLE).encode(), method="POST",
-                headers={"Content-Type": "application/json",
-                         "X-Request-Id": "req-from-proxy-1"})) as answer:
+                headers={"Content-Type": "application/json", "X-Request-Id": "req-from-proxy-1",
+                         **tokens.bearer(tokens.system())})) as answer:
             echoed = answer.headers["X-Request-Id"]
             head = max(r["position"] for r in json.load(answer)["results"])
         _, rejected = call("POST", f"{server.base}/v1/events", {"events": [unknown_guardian]})

@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from services.bootstrap import Service
-from services.http.app import create_app
 from tests.conftest import ROOT
+from tests.support import http, tokens
 from tests.support.events import absent, enrolled, new_pupil
 
 EXAMPLE = json.loads((ROOT / "docs/examples/batch.json").read_text())
@@ -21,7 +21,7 @@ EXAMPLE_PUPIL = EXAMPLE["events"][0]["data"]["pupil_id"]
 @pytest.fixture
 def client(sqlite_service: Service) -> Iterator[FlaskClient]:
     sqlite_service.start_workers()
-    yield create_app(lambda: sqlite_service).test_client()
+    yield http.client(sqlite_service)
 
 
 def post(client: FlaskClient, events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -142,12 +142,17 @@ def test_request_durations_are_labelled_by_route_never_by_path(client: FlaskClie
     assert EXAMPLE_PUPIL not in text
 
 
-def test_reads_scoped_to_another_municipality_find_nothing(client: FlaskClient) -> None:
+def test_another_municipality_finds_nothing_and_cannot_choose_the_municipality(
+        client: FlaskClient) -> None:
     answer = post(client, EXAMPLE["events"])
     position = last_position(answer)
+    oslo = tokens.bearer(tokens.staff(tenant="0301"))
 
-    own = client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence?tenant=3101&min_position={position}")
-    other = client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence?tenant=0301")
+    own = client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence?min_position={position}")
+    other = client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence", headers=oslo)
+    asking = client.get(f"/v1/pupils/{EXAMPLE_PUPIL}/absence?tenant=3101", headers=oslo)
 
     assert own.status_code == 200
     assert other.status_code == 404
+    assert other.get_json()["type"].endswith("/unknown-pupil")
+    assert asking.status_code == 404  # ?tenant= is gone: the token says whose data it is

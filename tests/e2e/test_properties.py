@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from projections.pupil_views import PupilViews
 from services.bootstrap import Service, build
 from services.config import Settings
+from tests.conftest import sqlite_environ
 from tests.support.events import (
     absent,
     calendar,
@@ -74,7 +75,7 @@ def test_arrival_order_changes_no_figure_and_a_rebuild_gives_the_same(
     answers = []
     with tempfile.TemporaryDirectory() as folder:
         for name, order in (("in-order", events), ("shuffled", shuffled)):
-            service = build(Settings.from_environ({"SQLITE_DBNAME": f"{folder}/{name}.db"}),
+            service = build(Settings.from_environ(sqlite_environ(f"{folder}/{name}.db")),
                             clock=lambda: datetime(2027, 1, 1, tzinfo=UTC))
             service.ingestor.ingest([calendar(), enrolled(pupil)])
             for event in order:  # one batch each: the views see every intermediate state

@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.http.app import create_app
 from services.intake.contract import DATA_SCHEMAS
+from tests.conftest import sqlite_environ
+from tests.support import http
 from tests.support.case_events import (
     agreement,
     consent,
@@ -115,10 +116,10 @@ def story(p: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FlaskClient]:
-    environ = ({"SQLITE_DBNAME": str(tmp_path / "store.sqlite")} if request.param == "sqlite"
+    environ = (sqlite_environ(tmp_path / "store.sqlite") if request.param == "sqlite"
                else request.getfixturevalue("pg_environ"))
     service: Service = build(Settings.from_environ(environ))
-    yield create_app(lambda: service).test_client()
+    yield http.client(service)
     service.close()
 
 

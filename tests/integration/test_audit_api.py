@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from services.bootstrap import Service
-from services.http.app import create_app
+from tests.support import http
 from tests.support.case_events import contact, letter
 from tests.support.events import enrolled, new_pupil
 
@@ -14,7 +14,7 @@ from tests.support.events import enrolled, new_pupil
 @pytest.mark.rule("POL-3")
 def test_verify_finds_a_contact_log_edited_in_the_database(
         pg_service: Service, postgres_conninfo: str, pg_schema: str) -> None:
-    client = create_app(lambda: pg_service).test_client()
+    client = http.client(pg_service)
     pupil = new_pupil()
     outcomes = pg_service.ingestor.ingest([
         enrolled(pupil), contact(pupil, "2026-10-01T10:00:00+02:00"),
@@ -42,7 +42,7 @@ def test_verify_finds_a_contact_log_edited_in_the_database(
 def test_an_earlier_checkpoint_is_proven_a_prefix_of_the_latest(pg_service: Service) -> None:
     from services.evidence import checkpoints, merkle
 
-    client = create_app(lambda: pg_service).test_client()
+    client = http.client(pg_service)
     pupil = new_pupil()
     pg_service.ingestor.ingest([enrolled(pupil), contact(pupil, "2026-10-01T10:00:00+02:00")])
     key = checkpoints.load_public_key(client.get("/v1/audit/public-key").get_json()

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.http.app import create_app
+from tests.support import http
 from tests.support.events import absent, enrolled, new_pupil
 from tests.support.proxy import TcpProxy
 
@@ -21,7 +21,7 @@ from tests.support.proxy import TcpProxy
 def proxied(pg_environ: dict[str, str]) -> Iterator[tuple[Service, FlaskClient, TcpProxy]]:
     proxy = TcpProxy(int(pg_environ["POSTGRES_PORT"]))
     service = build(Settings.from_environ({**pg_environ, "POSTGRES_PORT": str(proxy.port)}))
-    yield service, create_app(lambda: service).test_client(), proxy
+    yield service, http.client(service), proxy
     proxy.cut()
     service.close()
 

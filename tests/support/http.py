@@ -1,4 +1,4 @@
-"""A plain HTTP client and server processes for end-to-end tests."""
+"""HTTP clients that sign in by default, and server processes for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -8,16 +8,53 @@ import subprocess
 import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import IO, Any
 
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
+
+from services.bootstrap import Service
+from services.http.app import create_app
 from tests.conftest import ROOT, free_port, wait_for_port
+from tests.support import tokens
 
 
-def call(method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
+class SignedInClient(FlaskClient):
+    """Flask's test client, sending the default test token (`tokens.default_for`) unless
+    the request names its own ``Authorization`` (an empty one sends none)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], str):
+            headers = Headers(kwargs.get("headers"))
+            if "Authorization" not in headers:
+                token = tokens.default_for(kwargs.get("method", "GET"), args[0])
+                headers["Authorization"] = f"Bearer {token}"
+            elif not headers["Authorization"]:
+                del headers["Authorization"]
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def client(service: Service) -> SignedInClient:
+    """A signed-in test client of the HTTP API over ``service``."""
+    app = create_app(lambda: service)
+    app.test_client_class = SignedInClient
+    signed_in = app.test_client()
+    assert isinstance(signed_in, SignedInClient)
+    return signed_in
+
+
+def call(method: str, url: str, body: Any = None, timeout: float = 60,
+         token: str | None = None) -> tuple[int, Any]:
+    """``method`` on ``url`` with the default test token (or ``token``; "" sends none)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    if token is None:
+        token = tokens.default_for(method, urllib.parse.urlsplit(url).path)
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Content-Type": "application/json", **({"Authorization": f"Bearer {token}"}
+                                               if token else {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -26,8 +63,10 @@ def call(method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[
 
 
 def text(url: str, timeout: float = 30) -> str:
-    """A GET's body as text (metrics, say)."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+    """A GET's body as text (metrics, say), with the default test token."""
+    token = tokens.default_for("GET", urllib.parse.urlsplit(url).path)
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return str(response.read().decode())
 
 
@@ -47,7 +86,7 @@ class Gunicorn:
             [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
              "services.http.wsgi:app"],
             cwd=ROOT, stdout=self._stdout, stderr=self._stderr,
-            env={**os.environ, "LOG_LEVEL": "WARNING", **environ,
+            env={**os.environ, "LOG_LEVEL": "WARNING", **tokens.ENVIRON, **environ,
                  "BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers)})
         wait_for_port(self.port, timeout=30)
         self.stdout = ""

@@ -4,6 +4,7 @@ right named with its variable — without showing a secret."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -74,3 +75,63 @@ def test_a_complete_cipher_is_passed_to_eventsourcing() -> None:
 
     assert settings.passthrough == {"CIPHER_TOPIC": AES, "CIPHER_KEY": KEY}
     assert KEY not in repr(settings)
+
+
+# AUTH_ISSUERS ---------------------------------------------------------------------------
+
+ISSUER = {"issuer": "https://maskinporten.no/", "kind": "system", "audience": "skolefravaer",
+          "jwks_url": "https://maskinporten.no/jwk"}
+
+
+def issuers(*changed: dict[str, object]) -> dict[str, str]:
+    return {"AUTH_ISSUERS": json.dumps([{**ISSUER, **change} for change in changed])}
+
+
+def test_an_issuer_is_read_with_its_documented_defaults() -> None:
+    [issuer] = Settings.from_environ(issuers({})).auth_issuers
+
+    assert (issuer.algorithms, issuer.leeway, issuer.require_at_jwt) == (("RS256",), 30, True)
+    assert (issuer.claims.subject, issuer.claims.scope, issuer.tenant) == ("sub", "scope", None)
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"algorithms": ["HS256"]}, "0.algorithms.0: Input should be 'RS256'"),
+    ({"algorithms": ["none"]}, "0.algorithms.0: Input should be 'RS256'"),
+    ({"jwks_file": "/etc/jwks.json"}, "exactly one of jwks_url and jwks_file"),
+    ({"jwks_url": None}, "exactly one of jwks_url and jwks_file"),
+    ({"tenant": "0301\n"}, "0.tenant: String should match"),
+    ({"tenant": "٠٣٠١"}, "0.tenant: String should match"),  # Arabic-Indic digits
+    ({"roles": {"system": "skolefravaer"}}, "not a person's role"),
+    ({"roles": {"rektor": "headmaster"}}, "not a person's role"),
+    ({"leeway": 3600}, "0.leeway"),
+    ({"kind": "guardian"}, "0.kind"),
+])
+def test_an_issuer_that_cannot_be_trusted_safely_is_refused(change: dict[str, object],
+                                                            says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_environ(issuers(change))
+
+    assert any(says in problem for variable, problem in refused.value.problems
+               if variable == "AUTH_ISSUERS")
+
+
+def test_issuers_that_are_not_json_are_named() -> None:
+    assert problems({"AUTH_ISSUERS": "[{"}) == {"AUTH_ISSUERS": "is not valid JSON"}
+
+
+def test_production_names_everything_it_misses_and_refuses_plain_http_keys() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_environ({"SKOLEFRAVAER_MODE": "production",
+                               **issuers({"jwks_url": "http://idp.example/jwks"})})
+    found = refused.value
+
+    assert [variable for variable, _ in found.problems] == [
+        "AUTH_ISSUERS", "SKOLEFRAVAER_SIGNING_KEY", "CIPHER_KEY"]
+    assert "https only" in found.problems[0][1]
+
+
+def test_development_is_the_default_mode_and_needs_no_issuer() -> None:
+    settings = Settings.from_environ({})
+
+    assert (settings.mode, settings.auth_issuers, settings.production_gaps()) == (
+        "development", (), [])

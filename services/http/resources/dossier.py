@@ -8,7 +8,8 @@ from uuid import UUID
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
-from services.http.context import consistent, current_reader, service
+from services.http.context import consistent, service
+from services.http.context.access import caller, current_reader
 from services.http.problems import not_found
 from services.http.schemas import PupilQuerySchema
 from services.reads.rendering import dossier as render
@@ -26,7 +27,7 @@ def get_dossier(query: dict[str, Any], pupil_id: UUID) -> Response:
     """The POL-5 case presentation in Norwegian: JSON (with the completeness check, the
     signed checkpoint and an inclusion proof per event), or HTML or PDF by ``Accept``.
     The read is recorded (PRIV-3)."""
-    made = service().dossiers.build(pupil_id, query["tenant"], current_reader())
+    made = service().dossiers.build(pupil_id, caller().tenant, current_reader())
     if made is None:
         raise not_found("no event is about this pupil_id", "unknown-pupil")
     wanted = request.accept_mimetypes.best_match(MEDIA_TYPES, default="application/json")

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from services.http import metrics
 from services.http.context import service
+from services.http.context.access import author
 from services.http.problems import unavailable
 from services.intake.contract import BatchSchema
 from services.intake.ingestion import Outcome, StoreUnavailable
@@ -24,9 +25,11 @@ blp.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
 @blp.route("/events", methods=["POST"])
 @blp.arguments(BatchSchema)
 def post_events(batch: dict[str, Any]) -> Response:
-    """Store a batch of 1–1,000 events; each is accepted, duplicate or rejected."""
+    """Store a batch of 1–1,000 events; each is accepted, duplicate or rejected. Each must
+    be of the caller's municipality; its actor is the caller (a system names the person it
+    records for, and is kept with them)."""
     try:
-        outcomes = service().ingestor.ingest(batch["events"])
+        outcomes = service().ingestor.ingest(batch["events"], author=author())
     except StoreUnavailable:
         metrics.count_unavailable()
         log.warning("batch not stored: event store unavailable")

@@ -8,7 +8,8 @@ from uuid import UUID
 from flask import Response, jsonify
 from flask_smorest import Blueprint
 
-from services.http.context import consistent, current_reader, known_tenant, service
+from services.http.context import consistent, known_tenant, service
+from services.http.context.access import caller, current_reader
 from services.http.schemas import HistoryQuerySchema, PupilQuerySchema
 
 blp = Blueprint("history", __name__, url_prefix="/v1/pupils",
@@ -23,7 +24,7 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
     position, hash — and the derived state as known at ``as_of`` (default: now).
     The read itself is recorded first (PRIV-3)."""
     history, reader, as_of = service().history, current_reader(), query["as_of"]
-    tenant = known_tenant(pupil_id, query["tenant"])
+    tenant = known_tenant(pupil_id, caller().tenant)
     stored = history.stored_events(pupil_id, tenant)  # once, for the events and the state
     listed = history.events(pupil_id, tenant, as_of, reader, stored)
     history.record_read(tenant, pupil_id, reader,
@@ -37,6 +38,6 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
 @blp.arguments(PupilQuerySchema, location="query")
 def get_reads(query: dict[str, Any], pupil_id: UUID) -> Response:
     """PRIV-3: who read the pupil's history or dossier, when, and what."""
-    tenant = known_tenant(pupil_id, query["tenant"])
+    tenant = known_tenant(pupil_id, caller().tenant)
     return jsonify({"pupil_id": str(pupil_id),
                     "reads": service().history.reads(tenant, pupil_id)})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from services.http.context import consistent, service
+from services.http.context.access import caller, in_reach
 from services.http.problems import not_found
 from services.http.schemas import ConsistentQuerySchema
 from services.reads import representations
@@ -21,7 +23,7 @@ blp = Blueprint("leave", __name__, url_prefix="/v1/leave-applications",
 @consistent
 def get_leave_application(query: dict[str, Any], application_id: str) -> Response:
     """The application, the service's recommendation with its rules, the decision."""
-    found = service().requests.leave_application(application_id, query["tenant"])
-    if found is None:
+    found = service().requests.leave_application(application_id, caller().tenant)
+    if found is None or not in_reach(UUID(str(found["pupil_id"]))):
         raise not_found("no leave application has this id", "unknown-application")
     return jsonify(representations.leave_application(application_id, found))

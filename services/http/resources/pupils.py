@@ -9,7 +9,8 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from domain.case import SAFEGUARDING_ROLES
-from services.http.context import caller_role, consistent, enrolled_years, service
+from services.http.context import consistent, enrolled_years, service
+from services.http.context.access import caller
 from services.http.problems import not_found
 from services.http.schemas import PupilQuerySchema
 from services.reads import representations
@@ -22,8 +23,9 @@ blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Per-pu
 @consistent
 def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
     """Days and single lessons, documented / undocumented, per month and half-year."""
-    years = enrolled_years(pupil_id, query["tenant"])
-    tally = service().absence.tally(pupil_id, query["school_year"], query["tenant"])
+    tenant = caller().tenant
+    years = enrolled_years(pupil_id, tenant)
+    tally = service().absence.tally(pupil_id, query["school_year"], tenant)
     year = query["school_year"] or max(years)
     grade = years[year][1] if year in years else None
     return jsonify({"pupil_id": str(pupil_id), "school_year": query["school_year"],
@@ -37,14 +39,15 @@ def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
 @consistent
 def get_diploma(query: dict[str, Any], pupil_id: UUID) -> Response:
     """DIP-1…DIP-7: a school year's diploma figures, or without it the sum of 8–10."""
-    years = enrolled_years(pupil_id, query["tenant"])
+    tenant = caller().tenant
+    years = enrolled_years(pupil_id, tenant)
     requests, year = service().requests, query["school_year"]
-    figures = requests.diploma(pupil_id, years, query["tenant"])
+    figures = requests.diploma(pupil_id, years, tenant)
     if year is not None and year not in figures:
         raise not_found(f"the pupil is not enrolled in {year}", "unknown-school-year")
     chosen = figures[year] if year else requests.total(figures)
     return jsonify({"pupil_id": str(pupil_id), **representations.diploma(
-        chosen, requests.requests(pupil_id, year, query["tenant"])),
+        chosen, requests.requests(pupil_id, year, tenant)),
         "years": [representations.diploma(f, []) | {"grade": years[y][1]}
                   for y, f in figures.items()] if year is None else None})
 
@@ -54,8 +57,8 @@ def get_diploma(query: dict[str, Any], pupil_id: UUID) -> Response:
 @consistent
 def get_concerns(query: dict[str, Any], pupil_id: UUID) -> Response:
     """Every concern raised (CON-*): rule, period, when, and the events behind it."""
-    enrolled_years(pupil_id, query["tenant"])
-    raised = service().concerns.concerns(pupil_id, query["tenant"])
+    enrolled_years(pupil_id, caller().tenant)
+    raised = service().concerns.concerns(pupil_id, caller().tenant)
     return jsonify({"pupil_id": str(pupil_id),
                     "concerns": [representations.concern(c) for c in raised]})
 
@@ -67,10 +70,10 @@ def get_case(query: dict[str, Any], pupil_id: UUID) -> Response:
     """The follow-up case: stage and its history, tasks with due times and rule IDs,
     agreements, consents, referrals, consultations, contacts, letters, meetings.
 
-    Safeguarding records (SAFE) are shown only to the roles that handle them, named by
-    the ``X-Skolefravaer-Role`` header until sign-in (Feide) gives the caller's role."""
-    enrolled_years(pupil_id, query["tenant"])
+    Safeguarding records (SAFE) are shown only to the roles that handle them: the caller's
+    role, from their token."""
+    who = caller()
+    enrolled_years(pupil_id, who.tenant)
     svc = service()
-    found = svc.cases.case(pupil_id, query["tenant"],
-                           restricted=caller_role() in SAFEGUARDING_ROLES)
+    found = svc.cases.case(pupil_id, who.tenant, restricted=who.role in SAFEGUARDING_ROLES)
     return jsonify(representations.case(str(pupil_id), found, svc.ingestor.clock()))

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from domain.school_year import half_year_of
 from services.http.context import consistent, service
+from services.http.context.access import caller
 from services.http.schemas import RoutineQuerySchema
 
 blp = Blueprint("schools", __name__, url_prefix="/v1/schools",
@@ -21,4 +22,4 @@ blp = Blueprint("schools", __name__, url_prefix="/v1/schools",
 def get_routine(query: dict[str, Any], school_id: str) -> Response:
     """FOL-2, FOL-11, FOL-18: the school's own absence routine in a half-year."""
     half = query["half_year"] or half_year_of(service().ingestor.clock().date())
-    return jsonify(service().routine.routine(school_id, half, query["tenant"]))
+    return jsonify(service().routine.routine(school_id, half, caller().tenant))

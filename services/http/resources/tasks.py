@@ -8,6 +8,7 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from services.http.context import consistent, service
+from services.http.context.access import caller, pupils_in_reach
 from services.http.schemas import TaskQuerySchema
 from services.reads import representations
 
@@ -18,11 +19,13 @@ blp = Blueprint("tasks", __name__, url_prefix="/v1", description="Deadlines acro
 @blp.arguments(TaskQuerySchema, location="query")
 @consistent
 def get_tasks(query: dict[str, Any]) -> Response:
-    """Deadlines across pupils, for the staff who own them."""
+    """Deadlines across pupils, for the staff who own them: those of the pupils in the
+    caller's reach."""
     svc = service()
     now = svc.ingestor.clock()
-    tasks = [representations.task(t, now)
-             for t in svc.cases.tasks(school_id=query["school_id"], tenant=query["tenant"])]
+    found = svc.cases.tasks(school_id=query["school_id"], tenant=caller().tenant)
+    reached = pupils_in_reach(t.pupil_id for t in found)
+    tasks = [representations.task(t, now) for t in found if t.pupil_id in reached]
     if query["status"]:
         tasks = [t for t in tasks if t["status"] == query["status"]]
     return jsonify({"tasks": tasks})

@@ -1,4 +1,5 @@
-"""What every endpoint needs from the request: the service, the caller, consistent reads."""
+"""What every endpoint needs from the request: the service, consistent reads, and (in
+`access`) the signed-in caller and what the policy table (`policy`) grants them."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
-from flask import current_app, request
+from flask import current_app
 
-from domain.envelope import Actor, Role
 from projections.follower import wait_until
 from services.bootstrap import Service
 from services.http.problems import not_found, unavailable
-from services.reads.history import Reader
 
 SERVICE = "skolefravaer.service"
 READ_YOUR_WRITES_TIMEOUT = 5.0
@@ -26,19 +25,6 @@ def service() -> Service:
     """The running service (built on first use, after gunicorn forked)."""
     factory: Callable[[], Service] = current_app.extensions[SERVICE]
     return factory()
-
-
-def caller_role() -> Role | None:
-    try:
-        return Role(request.headers.get("X-Skolefravaer-Role", ""))
-    except ValueError:
-        return None
-
-
-def current_reader() -> Reader:
-    """The caller, as the headers name them until sign-in (Feide) does."""
-    user = request.headers.get("X-Skolefravaer-User", "").strip() or "unidentified"
-    return Reader(Actor(user[:200], caller_role() or Role.AUDITOR))
 
 
 def consistent(view: Callable[P, R]) -> Callable[P, R]:
@@ -59,7 +45,7 @@ def consistent(view: Callable[P, R]) -> Callable[P, R]:
     return wait_then_read
 
 
-def enrolled_years(pupil_id: UUID, tenant: str | None) -> dict[str, tuple[str, int]]:
+def enrolled_years(pupil_id: UUID, tenant: str) -> dict[str, tuple[str, int]]:
     """The pupil's school years (school, grade), or a 404 problem."""
     years: dict[str, tuple[str, int]] = service().absence.years(pupil_id, tenant)
     if not years:
@@ -67,8 +53,8 @@ def enrolled_years(pupil_id: UUID, tenant: str | None) -> dict[str, tuple[str, i
     return years
 
 
-def known_tenant(pupil_id: UUID, tenant: str | None) -> str:
-    """The municipality of a pupil the log knows anything about, or a 404 problem."""
+def known_tenant(pupil_id: UUID, tenant: str) -> str:
+    """``tenant`` when the log knows anything about the pupil there, or a 404 problem."""
     found = service().history.tenant_of(pupil_id, tenant)
     if found is None:
         raise not_found("no event is about this pupil_id", "unknown-pupil")

@@ -1,0 +1,160 @@
+"""The one mechanism that enforces the policy table: before every request, the bearer token
+is validated (401), the caller's role or scopes looked up in `POLICY` for the endpoint (403),
+and a pupil or school in the path checked against the caller's reach (404, as for a pupil
+nobody knows: nothing is revealed about other schools or municipalities).
+
+Endpoints then read the caller from here — never from the request: the municipality, the
+role that unlocks health details (PRIV-1) and safeguarding records, the reader of PRIV-3.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from flask import Flask, current_app, g, request
+
+from domain.privacy import Place, Reach, places_of, reaches
+from domain.pupil import pupil_aggregate_id
+from services.http.context import service
+from services.http.context.callers import Caller, caller_of
+from services.http.context.policy import OPEN, POLICY, Operation, reach_of
+from services.http.context.tokens import InvalidToken, KeysUnavailable, TokenValidator
+from services.http.problems import ProblemError, not_found, unavailable
+from services.intake.authority import Author
+from services.reads.history import Reader
+
+log = logging.getLogger(__name__)
+
+VALIDATOR = "skolefravaer.tokens"
+REALM = 'Bearer realm="skolefravaer"'
+
+
+@dataclass(frozen=True)
+class Access:
+    """The signed-in caller and what the policy grants them for this request."""
+
+    caller: Caller
+    operation: Operation
+    reach: Reach
+
+    def reaches(self, places: Iterable[Place]) -> bool:
+        return reaches(self.reach, self.caller.staff, places)
+
+
+def install(app: Flask) -> None:
+    app.extensions[VALIDATOR] = _validator_once()
+    app.before_request(_admit)
+
+
+def _validator_once() -> Callable[[], TokenValidator]:
+    """The validator of the service's issuers, built with the service (after the fork)."""
+    lock, built = threading.Lock(), list[TokenValidator]()
+
+    def validator() -> TokenValidator:
+        with lock:
+            if not built:
+                built.append(TokenValidator(service().settings.auth_issuers))
+        return built[0]
+
+    return validator
+
+
+def _admit() -> None:
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in OPEN:  # unrouted: 404 or 405 follows
+        return
+    operation = POLICY.get(endpoint)
+    caller = _authenticated()
+    reach = reach_of(operation, caller.role, caller.scopes) if operation else None
+    if operation is None or reach is None:
+        raise ProblemError(403, "Forbidden", "the caller's role or scopes do not allow this",
+                           kind="forbidden", headers={"WWW-Authenticate": _challenge(
+                               "insufficient_scope", "the token does not allow this")})
+    g.access = Access(caller, operation, reach)
+    arguments = request.view_args or {}
+    if isinstance(arguments.get("pupil_id"), UUID):
+        require_pupil(arguments["pupil_id"])
+    if isinstance(arguments.get("school_id"), str):
+        require_school(arguments["school_id"])
+
+
+def _authenticated() -> Caller:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProblemError(401, "Unauthorized", "a bearer access token is required",
+                           kind="unauthorized", headers={"WWW-Authenticate": REALM})
+    validator: TokenValidator = current_app.extensions[VALIDATOR]()
+    try:
+        return caller_of(validator.validate(token.strip()))
+    except InvalidToken as error:
+        log.info("token refused: %s", error)
+        raise ProblemError(401, "Unauthorized", str(error), kind="invalid-token", headers={
+            "WWW-Authenticate": _challenge("invalid_token", str(error))}) from None
+    except KeysUnavailable as error:
+        log.warning("token keys unavailable: issuer %s", error)
+        raise unavailable("the token issuer's keys cannot be fetched now", "keys-unavailable",
+                          retry_after=5) from None
+
+
+def _challenge(code: str, description: str) -> str:
+    """RFC 6750 section 3: the error and a description without quotes or backslashes."""
+    text = description.replace('"', "'").replace("\\", "/")
+    return f'{REALM}, error="{code}", error_description="{text}"'
+
+
+def access() -> Access:
+    """This request's caller and grant (set by the policy check before the endpoint)."""
+    granted: Access = g.access
+    return granted
+
+
+def caller() -> Caller:
+    return access().caller
+
+
+def current_reader() -> Reader:
+    """The caller as a reader of a pupil's data (PRIV-1, PRIV-3)."""
+    return Reader(caller().actor)
+
+
+def author() -> Author:
+    """The caller as the author of a batch: what the events they post may say."""
+    granted = access()
+    who = granted.caller
+    types = granted.operation.event_types.get(who.role) if who.role else None
+    return Author(who.tenant, who.actor, on_behalf=who.kind == "system", reach=granted.reach,
+                  staff=who.staff, event_types=types)
+
+
+def pupil_places(pupil_id: UUID) -> list[Place] | None:
+    """Where a pupil of the caller's municipality is enrolled; None: no such pupil."""
+    return service().app.peek(pupil_aggregate_id(caller().tenant, pupil_id),
+                              lambda pupil: places_of(pupil.enrolments.values()))
+
+
+def in_reach(pupil_id: UUID) -> bool:
+    granted = access()
+    if granted.reach is Reach.MUNICIPALITY:
+        return True  # every lookup is of the caller's municipality
+    places = pupil_places(pupil_id)
+    return places is not None and granted.reaches(places)
+
+
+def pupils_in_reach(pupil_ids: Iterable[str]) -> set[str]:
+    """Those of ``pupil_ids`` in the caller's reach, each looked up once."""
+    return {pupil_id for pupil_id in set(pupil_ids) if in_reach(UUID(pupil_id))}
+
+
+def require_pupil(pupil_id: UUID) -> None:
+    """404 for a pupil outside the caller's reach, as for one nobody knows."""
+    if not in_reach(pupil_id):
+        raise not_found("no event is about this pupil_id", "unknown-pupil")
+
+
+def require_school(school_id: str) -> None:
+    if not access().reaches([Place(school_id)]):
+        raise not_found("no school with this id is in reach", "unknown-school")

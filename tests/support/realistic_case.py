@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from services.bootstrap import Service, build
 from services.config import Settings
-from services.http.app import create_app
+from tests.support import http, tokens
 from tests.support.case_events import (
     agreement,
     consent,
@@ -49,7 +49,7 @@ NAME = "Máret Čuđi Ŋuolga"
 MOTHER, FATHER = "Sára Čuđi", "Ánde Ŋuolga"
 LATE_CONTACT = "2026-10-05T22:30:00+00:00"
 """A contact at 00:30 on 6 October in Oslo: the date people read is the 6th."""
-PRINCIPAL = {"X-Skolefravaer-User": "rektor-1", "X-Skolefravaer-Role": "principal"}
+PRINCIPAL = tokens.bearer(tokens.staff("principal", person="rektor-1"))
 STAFF = {"principal": "rektor-1", "municipal_director": "kommunedirektor-1",
          "contact_teacher": "teacher-1"}
 """The id each role acts under in this case (the builders all act as "platform")."""
@@ -66,9 +66,9 @@ class Municipality:
     def __init__(self, tmp_path: Path, settings: dict[str, str] | None = None) -> None:
         self.now = datetime(2026, 8, 20, 8, 0, tzinfo=OSLO)
         self.service: Service = build(Settings.from_environ(
-            settings or {"SQLITE_DBNAME": str(tmp_path / "kommune.sqlite")}),
+            settings or {"SQLITE_DBNAME": str(tmp_path / "kommune.sqlite"), **tokens.ENVIRON}),
             clock=self.clock, with_relay=False)
-        self.client: FlaskClient = create_app(lambda: self.service).test_client()
+        self.client: FlaskClient = http.client(self.service)
 
     def clock(self) -> datetime:
         return self.now

@@ -35,6 +35,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest request body: a batch of 1,000 events is some 300 kB to 2 MB."""
+
 SQLITE = "eventsourcing.sqlite"
 POSTGRES = "eventsourcing.postgres"
 
@@ -123,6 +126,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = _env("LOG_LEVEL", "INFO")
     log_format: Literal["auto", "json", "console"] = _env("LOG_FORMAT", "auto")
     # Limits that keep one client from taking what every other needs (README "Limits").
+    max_body_bytes: PositiveInt = _env("SKOLEFRAVAER_MAX_BODY_BYTES", MAX_BODY_BYTES)
     # Seconds; 0 turns a limit off. Both hold for every connection the service opens.
     postgres_statement_timeout: NonNegativeInt = _env("POSTGRES_STATEMENT_TIMEOUT", 30)
     postgres_idle_in_transaction_timeout: NonNegativeInt = _env(

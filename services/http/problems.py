@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from services.intake.loading import field_errors
 from services.store.outages import OUTAGES, RETRY_AFTER_SECONDS
@@ -48,6 +48,13 @@ def invalid(detail: str, *, field: str, code: str, field_detail: str) -> Problem
                         errors=[{"field": field, "code": code, "detail": field_detail}])
 
 
+def too_large(limit: int) -> ProblemError:
+    """413: the body is larger than the service takes; nothing of it was read or kept."""
+    return ProblemError(413, "Content Too Large",
+                        f"the body is larger than {limit:,} bytes; post fewer events per batch",
+                        kind="body-too-large")
+
+
 def problem(status: int, title: str, detail: str, *, kind: str,
             errors: list[dict[str, Any]] | None = None,
             headers: dict[str, str] | None = None) -> Response:
@@ -82,6 +89,11 @@ def _from_http_exception(error: HTTPException) -> Response:
     return problem(status, error.name, detail, kind=kind, errors=errors)
 
 
+def _from_too_large(error: RequestEntityTooLarge) -> Response:
+    """A chunked body found too large as it was read (a declared length is refused before)."""
+    return _from_problem_error(too_large(request.max_content_length or 0))
+
+
 def _from_outage(error: Exception) -> Response:
     """A store that cannot answer now: 503 and when to retry, never a 500."""
     log.warning("store unavailable: %s", type(error).__name__)
@@ -95,5 +107,6 @@ def install(app: Flask) -> None:
     """Answer every HTTP error as a problem document, and every store outage as a 503."""
     app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(HTTPException, _from_http_exception)
+    app.register_error_handler(RequestEntityTooLarge, _from_too_large)
     for outage in OUTAGES:
         app.register_error_handler(outage, _from_outage)

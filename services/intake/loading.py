@@ -16,6 +16,7 @@ MAX_DEPTH = 32
 
 # NUL cannot be stored in PostgreSQL text; a lone surrogate cannot be encoded as UTF-8.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_NUL = "\x00"
 
 # Field bounds: what a municipality's systems can mean, with room to spare. Beyond them
 # a value is a mistake or an attack, and each stored byte is kept forever.
@@ -186,9 +187,11 @@ def _check_tree(value: Any) -> None:
 
 
 def _check_string(text: str, path: str) -> None:
-    if _UNSTORABLE.search(text):
-        raise InvalidData([(path or "$", "a string holds a NUL character or a lone "
-                                         "surrogate: neither can be stored")])
+    found = _UNSTORABLE.search(text)
+    if found:
+        what = ("a NUL character" if found.group() == _NUL
+                else f"a lone surrogate (\\u{ord(found.group()):04x}), which is not text")
+        raise InvalidData([(path or "$", f"holds {what}: it cannot be stored")])
 
 
 def load(schema: Schema, raw: Any, *, prefix: str) -> Any:

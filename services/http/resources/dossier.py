@@ -6,10 +6,10 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify, request
-from flask_smorest import Blueprint
 
 from services.http.context import consistent, current_reader, service
 from services.http.problems import not_found
+from services.http.resources import Blueprint
 from services.http.schemas import PupilQuerySchema
 from services.reads.rendering import dossier as render
 

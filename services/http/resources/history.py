@@ -6,9 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from services.http.context import consistent, current_reader, known_tenant, service
+from services.http.resources import Blueprint
 from services.http.schemas import HistoryQuerySchema, PupilQuerySchema
 
 blp = Blueprint("history", __name__, url_prefix="/v1/pupils",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from services.http.context import service
 from services.intake.contract import SCHOOL_YEAR, TENANT
 from services.intake.loading import ID, FullMatch, Moment
 
@@ -16,6 +19,15 @@ class ConsistentQuerySchema(Schema):
 
     tenant = fields.String(load_default=None, validate=TENANT)
     min_position = fields.Integer(load_default=None, validate=POSITION)
+
+    @validates("min_position")
+    def _stored(self, position: int | None, **_: Any) -> None:
+        """A position past the log's end is a mistake, not a view that is behind: waiting
+        for it would hold a thread for the whole timeout and answer 503."""
+        head = service().app.recorder.max_notification_id() or 0
+        if position is not None and position > head:
+            raise ValidationError(f"no event is stored at this position: the log ends at "
+                                  f"{head}")
 
 
 class PupilQuerySchema(ConsistentQuerySchema):

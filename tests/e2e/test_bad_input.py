@@ -149,6 +149,7 @@ def pupil(client: FlaskClient) -> str:
     ("tenant=0301%0A", "tenant"),
     ("school_year=0000-0001", "school_year"),
     ("min_position=99999999999999999999", "min_position"),
+    ("min_position=1000", "min_position"),
 ])
 def test_a_query_out_of_bounds_is_a_400_naming_the_parameter(
         client: FlaskClient, pupil: str, query: str, field: str) -> None:

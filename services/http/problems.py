@@ -86,7 +86,10 @@ def _from_http_exception(error: HTTPException) -> Response:
     kind = "invalid-request" if status in (400, 422) else f"http-{status}"
     detail = ("; ".join(f"{e['field']}: {e['detail']}" for e in errors) if errors
               else error.description or error.name)
-    return problem(status, error.name, detail, kind=kind, errors=errors)
+    # The error's own headers (a 405's Allow, RFC 9110), not its HTML content type.
+    headers = {name: value for name, value in error.get_headers()
+               if name.lower() != "content-type"}
+    return problem(status, error.name, detail, kind=kind, errors=errors, headers=headers)
 
 
 def _from_too_large(error: RequestEntityTooLarge) -> Response:

@@ -239,3 +239,11 @@ def test_a_ten_megabyte_batch_is_a_413_at_once_while_another_clients_batch_is_st
     finally:
         log = server.stop()
     assert "Traceback" not in log
+
+
+def test_a_method_an_endpoint_does_not_take_is_a_405_naming_those_it_does(
+        client: FlaskClient) -> None:
+    response = client.open("/v1/audit/verify", method="TRACE")
+
+    assert problem_of(response, 405)["type"].endswith("/http-405")
+    assert "GET" in response.headers["Allow"]

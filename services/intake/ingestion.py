@@ -193,9 +193,10 @@ class Ingestor:
             if outcome.status == "rejected":
                 problem = outcome.problems[0]
                 raw_type = raw_events[outcome.index].get("type")
+                known = isinstance(raw_type, str) and raw_type in DATA_SCHEMAS
                 rejection_log.info(
                     "rejected event_id=%s type=%s code=%s rule=%s field=%s",
-                    outcome.event_id, raw_type if raw_type in DATA_SCHEMAS else "unknown",
+                    outcome.event_id, raw_type if known else "unknown",
                     problem.code, problem.rule, problem.field)
 
 

@@ -217,3 +217,15 @@ def test_an_envelope_beyond_a_bound_is_rejected(ingestor: Ingestor, tenant: str,
 
     assert outcome.status == "rejected"
     assert {problem.field for problem in outcome.problems} & {"tenant", "source"}
+
+
+@pytest.mark.parametrize("event_type", [[], {}, ["AbsenceRecorded"], 7])
+def test_an_event_whose_type_is_no_string_is_rejected(ingestor: Ingestor,
+                                                      event_type: Any) -> None:
+    event = enrolled(new_pupil())
+    event["type"] = event_type
+
+    [outcome] = ingestor.ingest([event])
+
+    assert outcome.status == "rejected"
+    assert outcome.problems[0].field == "type"

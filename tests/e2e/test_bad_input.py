@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from services.bootstrap import Service
 from services.http.app import create_app
+from tests.support.case_events import contact, meeting
 from tests.support.events import absent, enrolled, envelope, new_pupil, school_days
 from tests.support.http import Gunicorn, call
 
@@ -123,6 +124,24 @@ def test_a_chunked_body_within_the_limit_is_read_whole(small_client: FlaskClient
 
     assert response.status_code == 200
     assert response.get_json()["accepted"] == 2
+
+
+def test_the_longest_texts_the_contract_takes_fit_in_the_pdf_dossier(
+        client: FlaskClient, sqlite_service: Service) -> None:
+    sqlite_service.start_workers()
+    pupil = new_pupil()
+    posted = client.post("/v1/events", json={"events": [
+        enrolled(pupil), contact(pupil, "2026-09-03T08:40:00+02:00", result="W" * 20_000),
+        meeting(pupil, "guardian_conversation", "2026-09-10T12:00:00+02:00",
+                minutes="Mor sa at det går bedre.\n" * 800)]})
+    assert posted.get_json()["accepted"] == 3, posted.get_json()
+
+    head = max(r["position"] for r in posted.get_json()["results"])
+    response = client.get(f"/v1/pupils/{pupil}/dossier?min_position={head}", headers={
+        "Accept": "application/pdf", "X-Skolefravaer-Role": "principal"})
+
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.data.startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("tenant", ["0301\n", "٠٣٠١"])

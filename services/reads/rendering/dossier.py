@@ -108,10 +108,42 @@ class _Pdf(FPDF):
             return
         with super().table(col_widths=widths, text_align="LEFT", line_height=4.5,
                            first_row_as_headings=bool(header)) as table:
-            for values in ([header] if header else []) + rows:
-                row = table.row()
-                for value in values:
-                    row.cell(_text(str(value)))
+            if header:
+                _add_row(table, header)
+            for values in rows:
+                cells = [_pieces(_text(str(value)), width)
+                         for value, width in zip(values, widths, strict=True)]
+                for line in range(max(len(pieces) for pieces in cells)):
+                    _add_row(table, [pieces[line] if line < len(pieces) else ""
+                                     for pieces in cells])
+
+
+def _add_row(table: Any, values: list[str]) -> None:
+    row = table.row()
+    for value in values:
+        row.cell(value)
+
+
+# fpdf2 does not split a table row across pages, and refuses one taller than a page (a
+# contact's result or a meeting's minutes may run to 20,000 characters). A longer text goes
+# on in the rows below, in pieces of at most _ROW_LINES lines of a column _MM_PER_CHAR wide
+# per character: 8 pt Helvetica's widest letters, so word wrapping cannot overrun it.
+_ROW_LINES = 40
+_MM_PER_CHAR = 2.7
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """``text`` unchanged when its row fits on a page, else cut at line ends into pieces
+    that each do."""
+    per_line = max(1, int(width / _MM_PER_CHAR))
+    lines = [(paragraph[start:start + per_line], start + per_line >= len(paragraph))
+             for paragraph in text.split("\n")
+             for start in range(0, max(len(paragraph), 1), per_line)]
+    if len(lines) <= _ROW_LINES:
+        return [text]
+    return ["".join(segment + ("\n" if ends else "") for segment, ends in
+                    lines[first:first + _ROW_LINES]).removesuffix("\n")
+            for first in range(0, len(lines), _ROW_LINES)]
 
 
 def _text(value: str) -> str:

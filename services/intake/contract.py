@@ -54,6 +54,7 @@ from services.intake.loading import (
     LABEL,
     NOTE,
     REF,
+    BoundedList,
     CommandSchema,
     Day,
     FullMatch,
@@ -110,7 +111,7 @@ class EnvelopeSchema(Schema):
 
 
 class BatchSchema(Schema):
-    events = fields.List(fields.Dict(), required=True,
+    events = BoundedList(fields.Dict(), required=True,
                          validate=validate.Length(min=1, max=1000))
 
 

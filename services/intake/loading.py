@@ -16,6 +16,7 @@ MAX_DEPTH = 32
 
 # NUL cannot be stored in PostgreSQL text; a lone surrogate cannot be encoded as UTF-8.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _NUL = "\x00"
 
 # Field bounds: what a municipality's systems can mean, with room to spare. Beyond them
@@ -65,7 +66,20 @@ class CommandSchema(Schema):
         return self.command(pupil_id, self.value(**data))
 
 
-class TupleList(fields.List):  # type: ignore[type-arg]
+class BoundedList(fields.List):  # type: ignore[type-arg]
+    """A list whose Length is checked before its items are loaded: marshmallow loads every
+    item first, and a 4 MB list of two million items cost seconds to refuse."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any,
+                     **kwargs: Any) -> Any:
+        if isinstance(value, list):
+            for validator in self.validators:
+                if isinstance(validator, validate.Length):
+                    validator(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class TupleList(BoundedList):
     """A JSON list loaded as a tuple: domain values are frozen (and hashable)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any,  # type: ignore[override]
@@ -149,7 +163,10 @@ def parse_json(body: bytes | str) -> Any:
         raise InvalidData([("$", f"nested deeper than {MAX_DEPTH} levels")]) from None
     except ValueError as error:  # not JSON, not UTF-8, or an integer of 4,300+ digits
         raise InvalidData([("$", f"not valid JSON: {error}")]) from None
-    _check_tree(value)
+    # Valid UTF-8 JSON can only spell NUL or a surrogate as an escape: without one, no
+    # string needs looking at.
+    strings = isinstance(body, str) or _UNSTORABLE_ESCAPE.search(body) is not None
+    _check_tree(value, strings)
     return value
 
 
@@ -164,34 +181,50 @@ def _finite(text: str) -> float:
     return number
 
 
-def _check_tree(value: Any) -> None:
-    """Walk the parsed tree without recursion: its depth, its strings and keys."""
-    pending: list[tuple[Any, str, int]] = [(value, "", 1)]
+# A node of the tree being checked: (value, depth, parent node, key in the parent). The
+# path is spelt out only for an error.
+_Node = tuple[Any, int, Any, str | int | None]
+
+
+def _check_tree(value: Any, strings: bool) -> None:
+    """Walk the parsed tree without recursion: its depth, and (when ``strings``) every
+    string and key. A scalar or an empty container costs a type check, nothing more."""
+    if isinstance(value, str):
+        _check_string(value, (value, 1, None, None))
+    pending: list[_Node] = [(value, 1, None, None)] if isinstance(value, dict | list) else []
     while pending:
-        node, path, depth = pending.pop()
-        if isinstance(node, str):
-            _check_string(node, path)
-            continue
-        if not isinstance(node, dict | list):
-            continue
-        if depth > MAX_DEPTH:
-            raise InvalidData([(path or "$", f"nested deeper than {MAX_DEPTH} levels")])
-        if isinstance(node, list):
-            pending.extend((item, f"{path}[{index}]", depth + 1)
-                           for index, item in enumerate(node))
-            continue
-        for key, item in node.items():
-            inner = f"{path}.{key}" if path else key
-            _check_string(key, path or "$")
-            pending.append((item, inner, depth + 1))
+        node = pending.pop()
+        tree, depth = node[0], node[1]
+        entries = tree.items() if isinstance(tree, dict) else enumerate(tree)
+        for key, item in entries:
+            if strings and isinstance(key, str):
+                _check_string(key, node)
+            if isinstance(item, dict | list):
+                if depth == MAX_DEPTH:
+                    raise InvalidData([(_path((item, depth + 1, node, key)),
+                                        f"nested deeper than {MAX_DEPTH} levels")])
+                if item:
+                    pending.append((item, depth + 1, node, key))
+            elif strings and isinstance(item, str):
+                _check_string(item, (item, depth + 1, node, key))
 
 
-def _check_string(text: str, path: str) -> None:
+def _check_string(text: str, node: _Node) -> None:
     found = _UNSTORABLE.search(text)
     if found:
         what = ("a NUL character" if found.group() == _NUL
                 else f"a lone surrogate (\\u{ord(found.group()):04x}), which is not text")
-        raise InvalidData([(path or "$", f"holds {what}: it cannot be stored")])
+        raise InvalidData([(_path(node), f"holds {what}: it cannot be stored")])
+
+
+def _path(node: _Node) -> str:
+    """``events[0].data.name`` for a node, ``$`` for the root."""
+    parts: list[str] = []
+    while node[2] is not None:
+        key = node[3]
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+        node = node[2]
+    return "".join(reversed(parts)).removeprefix(".") or "$"
 
 
 def load(schema: Schema, raw: Any, *, prefix: str) -> Any:

@@ -31,6 +31,7 @@ from services.intake.loading import (
     FullMatch,
     InvalidData,
     Moment,
+    TupleList,
     parse_json,
 )
 from services.store.application import Skolefravaer
@@ -180,8 +181,20 @@ def test_json_that_no_store_can_keep_is_refused_naming_where(
     assert why in text
 
 
-def test_json_nested_to_the_limit_parses() -> None:
-    assert parse_json("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+@pytest.mark.parametrize("body", ["[" * MAX_DEPTH + "]" * MAX_DEPTH, '"plain text"', "7",
+                                  '{"a": [[], {}, "", 0, null, true]}'])
+def test_json_within_the_limits_parses(body: str) -> None:
+    assert parse_json(body.encode()) == json.loads(body)
+
+
+def test_a_lone_surrogate_is_found_beside_a_valid_pair_and_a_backslash() -> None:
+    valid = r'{"a": ["\\u0000 is text", "\ud83d\ude00"]}'
+    assert parse_json(valid.encode()) == json.loads(valid)
+
+    with pytest.raises(InvalidData, match="lone surrogate"):
+        parse_json(br'{"a": ["\ud83d\ude00", {"b": "\udc00"}]}')
+    with pytest.raises(InvalidData, match="NUL"):
+        parse_json(b'"\\u0000"')  # a top-level string
 
 
 @pytest.fixture
@@ -229,3 +242,13 @@ def test_an_event_whose_type_is_no_string_is_rejected(ingestor: Ingestor,
 
     assert outcome.status == "rejected"
     assert outcome.problems[0].field == "type"
+
+
+def test_a_list_over_its_length_is_refused_before_its_items_are_loaded() -> None:
+    class Dates(Schema):
+        days = TupleList(fields.Date(), validate=validate.Length(max=3))
+
+    with pytest.raises(ValidationError) as refused:
+        Dates().load({"days": ["not a date"] * 10})
+
+    assert refused.value.messages == {"days": ["Longer than maximum length 3."]}

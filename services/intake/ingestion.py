@@ -39,6 +39,7 @@ from services.store.unit_of_work import UnitOfWork
 rejection_log = logging.getLogger("skolefravaer.rejections")
 
 MAX_FUTURE = timedelta(minutes=5)
+MAX_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,7 @@ class Ingestor:
             raise Rejected(Problem(violation.code, violation.detail, violation.field,
                                    violation.rule)) from None
         except InvalidData as invalid:  # a correction's replacement data
-            raise Rejected(*(Problem("invalid_field", text, path)
-                             for path, text in invalid.errors)) from None
+            raise _rejected(invalid) from None
         first = uow.stage(aggregate)
         uow.issue_receipt(envelope.event_id, content_hash(raw), aggregate.id, first)
         return Outcome(index, event_id, "accepted", position=first)
@@ -208,14 +208,24 @@ def _event_id_of(raw: dict[str, Any]) -> str | None:
         return None
 
 
+def _rejected(invalid: InvalidData) -> Rejected:
+    """The event's invalid fields, the first MAX_PROBLEMS of them: an event of thousands of
+    unknown fields would otherwise be answered with megabytes."""
+    problems = [Problem("invalid_field", text, path)
+                for path, text in invalid.errors[:MAX_PROBLEMS]]
+    if len(invalid.errors) > MAX_PROBLEMS:
+        problems.append(Problem("more_errors", f"{len(invalid.errors) - MAX_PROBLEMS} more "
+                                               "invalid fields are not listed"))
+    return Rejected(*problems)
+
+
 def _load(schema: Schema, raw: Any, *, prefix: str) -> Any:
     """What ``schema`` loads ``raw`` into; an invalid field rejects the event, and so does a
     domain value that refuses to be built (a single-lesson absence without its lesson)."""
     try:
         return load(schema, raw, prefix=prefix)
     except InvalidData as invalid:
-        raise Rejected(*(Problem("invalid_field", text, path)
-                         for path, text in invalid.errors)) from None
+        raise _rejected(invalid) from None
     except RuleViolation as violation:
         raise Rejected(Problem(violation.code, violation.detail, violation.field,
                                violation.rule)) from None

@@ -13,6 +13,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 MAX_DEPTH = 32
 """The deepest nesting of arrays and objects a request may have: the contract needs six."""
+MAX_ITEMS, MAX_KEYS = 1000, 100
+"""The longest array (a batch's events) and the largest object (an event type has 20 fields
+at most) a request may have: beyond them each item would only cost time to refuse."""
 
 # NUL cannot be stored in PostgreSQL text; a lone surrogate cannot be encoded as UTF-8.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -155,8 +158,9 @@ class InvalidData(Exception):
 
 def parse_json(body: bytes | str) -> Any:
     """The JSON value of a request body, checked before any schema sees it: InvalidData
-    (naming where) when it is not JSON, is nested deeper than MAX_DEPTH, has a number that
-    is not finite, or a string with a NUL or a lone surrogate, which no store can keep."""
+    (naming where) when it is not JSON, is nested deeper than MAX_DEPTH, has an array or
+    object larger than MAX_ITEMS or MAX_KEYS, a number that is not finite, or a string with a
+    NUL or a lone surrogate, which no store can keep."""
     try:
         value = json.loads(body, parse_constant=_not_a_number, parse_float=_finite)
     except RecursionError:  # the parser's own limit, far deeper than MAX_DEPTH
@@ -195,6 +199,7 @@ def _check_tree(value: Any, strings: bool) -> None:
     while pending:
         node = pending.pop()
         tree, depth = node[0], node[1]
+        _check_size(node)
         entries = tree.items() if isinstance(tree, dict) else enumerate(tree)
         for key, item in entries:
             if strings and isinstance(key, str):
@@ -207,6 +212,13 @@ def _check_tree(value: Any, strings: bool) -> None:
                     pending.append((item, depth + 1, node, key))
             elif strings and isinstance(item, str):
                 _check_string(item, (item, depth + 1, node, key))
+
+
+def _check_size(node: _Node) -> None:
+    tree = node[0]
+    limit, what = (MAX_KEYS, "fields") if isinstance(tree, dict) else (MAX_ITEMS, "items")
+    if len(tree) > limit:
+        raise InvalidData([(_path(node), f"has more than {limit:,} {what}")])
 
 
 def _check_string(text: str, node: _Node) -> None:

@@ -167,6 +167,9 @@ def test_json_that_is_fine_parses_as_json_does() -> None:
     ('{"events": [NaN]}', "$", "not a JSON number"),
     ('{"events": [Infinity]}', "$", "not a JSON number"),
     ('{"events": [1e999]}', "$", "too large"),
+    ('{"events": [' + ",".join(["0"] * 1001) + "]}", "events", "more than 1,000 items"),
+    ('{"events": [{' + ",".join(f'"k{n}": 0' for n in range(101)) + "}]}", "events[0]",
+     "more than 100 fields"),
     ('{"events": [' + "9" * 5000 + "]}", "$", "not valid JSON"),
     (b'{"events": ["\xff"]}', "$", "not valid JSON"),
     ('{"events": [', "$", "not valid JSON"),
@@ -230,6 +233,16 @@ def test_an_envelope_beyond_a_bound_is_rejected(ingestor: Ingestor, tenant: str,
 
     assert outcome.status == "rejected"
     assert {problem.field for problem in outcome.problems} & {"tenant", "source"}
+
+
+def test_an_event_with_many_invalid_fields_lists_the_first_twenty(ingestor: Ingestor) -> None:
+    event = enrolled(new_pupil(), more={f"unknown_{n}": 0 for n in range(60)})
+
+    [outcome] = ingestor.ingest([event])
+
+    assert len(outcome.problems) == 21
+    assert outcome.problems[-1].code == "more_errors"
+    assert "40 more" in outcome.problems[-1].detail
 
 
 @pytest.mark.parametrize("event_type", [[], {}, ["AbsenceRecorded"], 7])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-SCHOOL_YEAR_PATTERN = re.compile(r"^(\d{4})-(\d{4})$")
+SCHOOL_YEAR_PATTERN = re.compile(r"([0-9]{4})-([0-9]{4})")
 
 
 def school_year_of(day: date) -> str:
@@ -16,7 +16,7 @@ def school_year_of(day: date) -> str:
 
 def school_year_bounds(school_year: str) -> tuple[date, date]:
     """First and last calendar date that can belong to ``school_year``."""
-    match = SCHOOL_YEAR_PATTERN.match(school_year)
+    match = SCHOOL_YEAR_PATTERN.fullmatch(school_year)
     if not match or int(match.group(2)) != int(match.group(1)) + 1:
         raise ValueError(f"not a school year: {school_year!r} (expected e.g. '2026-2027')")
     start = int(match.group(1))

@@ -97,7 +97,8 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
           ) -> Service:
     """Build every part; call after gunicorn forks (psycopg pools hold threads)."""
     with _creating_tables(settings):
-        app = Skolefravaer(env=settings.eventsourcing_env())
+        app = Skolefravaer(env=settings.eventsourcing_env(),
+                           session_options=settings.postgres_session_options())
         views: ViewDatabase = (PostgresViews(settings.postgres_conninfo())
                                if settings.uses_postgres else SQLiteViews(settings.sqlite_dbname))
         pupil_views = Follower(app, ViewSink(views, PupilViews()))

@@ -38,6 +38,9 @@ from pydantic_settings import (
 
 from services.config.issuers import DEVELOPMENT, Issuer
 
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest request body: a batch of 1,000 events is some 300 kB to 2 MB."""
+
 SQLITE = "eventsourcing.sqlite"
 POSTGRES = "eventsourcing.postgres"
 
@@ -129,6 +132,12 @@ class Settings(BaseSettings):
     mode: Literal["development", "production"] = _env("SKOLEFRAVAER_MODE", "development")
     # the token issuers trusted, a JSON list (services/config/issuers.py, README)
     auth_issuers: tuple[Issuer, ...] = _env("AUTH_ISSUERS", ())
+    # Limits that keep one client from taking what every other needs (README "Limits").
+    max_body_bytes: PositiveInt = _env("SKOLEFRAVAER_MAX_BODY_BYTES", MAX_BODY_BYTES)
+    # Seconds; 0 turns a limit off. Both hold for every connection the service opens.
+    postgres_statement_timeout: NonNegativeInt = _env("POSTGRES_STATEMENT_TIMEOUT", 30)
+    postgres_idle_in_transaction_timeout: NonNegativeInt = _env(
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", 5)
 
     @classmethod
     def settings_customise_sources(
@@ -275,6 +284,8 @@ class Settings(BaseSettings):
             "PERSISTENCE_MODULE": self.persistence_module,
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_LOCK_TIMEOUT": str(self.postgres_lock_timeout),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT":
+                str(self.postgres_idle_in_transaction_timeout),
             # Ingestion loads the same pupils batch after batch: keep them, and read only
             # the events stored since (by this or another worker) on the next load.
             "AGGREGATE_CACHE_MAXSIZE": "20000",
@@ -299,6 +310,14 @@ class Settings(BaseSettings):
             return {}
         return {"SKOLEFRAVAER_SIGNING_KEY": self.signing_key.get_secret_value()}
 
+    def postgres_session_options(self) -> str:
+        """libpq ``options`` for every session: no statement runs longer, and no transaction
+        stays open idle longer, than the limits — so no session (a stuck worker, a client
+        that stopped reading) holds the event table's lock for longer."""
+        return (f"-cstatement_timeout={self.postgres_statement_timeout}s "
+                f"-cidle_in_transaction_session_timeout="
+                f"{self.postgres_idle_in_transaction_timeout}s")
+
     def postgres_conninfo(self) -> str:
         parts = {
             "dbname": self.postgres_dbname,
@@ -307,8 +326,9 @@ class Settings(BaseSettings):
             "user": self.postgres_user,
             "password": self.postgres_password.get_secret_value(),
         }
+        parts["options"] = self.postgres_session_options()
         if "postgres_schema" in self.model_fields_set:
-            parts["options"] = f"-csearch_path={self.postgres_schema}"
+            parts["options"] += f" -csearch_path={self.postgres_schema}"
         return " ".join(f"{key}='{_libpq_quoted(value)}'"
                         for key, value in parts.items() if value)
 

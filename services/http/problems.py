@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from services.intake.loading import field_errors
 from services.store.outages import OUTAGES, RETRY_AFTER_SECONDS
@@ -48,6 +48,13 @@ def invalid(detail: str, *, field: str, code: str, field_detail: str) -> Problem
                         errors=[{"field": field, "code": code, "detail": field_detail}])
 
 
+def too_large(limit: int) -> ProblemError:
+    """413: the body is larger than the service takes; nothing of it was read or kept."""
+    return ProblemError(413, "Content Too Large",
+                        f"the body is larger than {limit:,} bytes; post fewer events per batch",
+                        kind="body-too-large")
+
+
 def problem(status: int, title: str, detail: str, *, kind: str,
             errors: list[dict[str, Any]] | None = None,
             headers: dict[str, str] | None = None) -> Response:
@@ -79,7 +86,15 @@ def _from_http_exception(error: HTTPException) -> Response:
     kind = "invalid-request" if status in (400, 422) else f"http-{status}"
     detail = ("; ".join(f"{e['field']}: {e['detail']}" for e in errors) if errors
               else error.description or error.name)
-    return problem(status, error.name, detail, kind=kind, errors=errors)
+    # The error's own headers (a 405's Allow, RFC 9110), not its HTML content type.
+    headers = {name: value for name, value in error.get_headers()
+               if name.lower() != "content-type"}
+    return problem(status, error.name, detail, kind=kind, errors=errors, headers=headers)
+
+
+def _from_too_large(error: RequestEntityTooLarge) -> Response:
+    """A chunked body found too large as it was read (a declared length is refused before)."""
+    return _from_problem_error(too_large(request.max_content_length or 0))
 
 
 def _from_outage(error: Exception) -> Response:
@@ -95,5 +110,6 @@ def install(app: Flask) -> None:
     """Answer every HTTP error as a problem document, and every store outage as a 503."""
     app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(HTTPException, _from_http_exception)
+    app.register_error_handler(RequestEntityTooLarge, _from_too_large)
     for outage in OUTAGES:
         app.register_error_handler(outage, _from_outage)

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from services.http.context import service
 from services.intake.contract import SCHOOL_YEAR
+from services.intake.loading import ID, FullMatch, Moment
+
+# A log position or tree size: PostgreSQL's BIGINT.
+POSITION = validate.Range(min=0, max=2**63 - 1)
 
 
 class ConsistentQuerySchema(Schema):
     """Every read: ``min_position`` (read your writes). The municipality is the caller's,
     from their token, never a parameter."""
 
-    min_position = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    min_position = fields.Integer(load_default=None, validate=POSITION)
+
+    @validates("min_position")
+    def _stored(self, position: int | None, **_: Any) -> None:
+        """A position past the log's end is a mistake, not a view that is behind: waiting
+        for it would hold a thread for the whole timeout and answer 503."""
+        head = service().app.recorder.max_notification_id() or 0
+        if position is not None and position > head:
+            raise ValidationError(f"no event is stored at this position: the log ends at "
+                                  f"{head}")
 
 
 class PupilQuerySchema(ConsistentQuerySchema):
@@ -19,19 +35,19 @@ class PupilQuerySchema(ConsistentQuerySchema):
 
 
 class HistoryQuerySchema(PupilQuerySchema):
-    as_of = fields.AwareDateTime(load_default=None)
+    as_of = Moment(load_default=None)
 
 
 class TaskQuerySchema(ConsistentQuerySchema):
-    school_id = fields.String(load_default=None)
+    school_id = fields.String(load_default=None, validate=ID)
     status = fields.String(load_default=None,
                            validate=validate.OneOf(["open", "overdue", "done"]))
 
 
 class RoutineQuerySchema(ConsistentQuerySchema):
-    half_year = fields.String(load_default=None, validate=validate.Regexp(
-        r"^\d{4}-(autumn|spring)$"))
+    half_year = fields.String(load_default=None, validate=FullMatch(
+        r"^(19|20|21)[0-9]{2}-(autumn|spring)$", error="must look like '2026-autumn'"))
 
 
 class ConsistencyQuerySchema(Schema):
-    old_size = fields.Integer(required=True, validate=validate.Range(min=1))
+    old_size = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1))

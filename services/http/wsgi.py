@@ -29,4 +29,4 @@ def _service() -> Service:
     return service
 
 
-app = create_app(_service)
+app = create_app(_service, max_body_bytes=SETTINGS.max_body_bytes)

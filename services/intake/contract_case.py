@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validate
+from marshmallow import fields, post_load, validate
 
 from domain.case_records import (
     Agency,
@@ -43,27 +42,21 @@ from domain.case_records import (
 )
 from domain.envelope import Actor, Role
 from services.intake import commands as c
-from services.intake.loading import CommandSchema, TupleList, ValueSchema
-
-TEXT = validate.Length(min=1, max=20_000)
-
-
-class DateOrDateTime(fields.Field):  # type: ignore[type-arg]
-    """POL-4 asks for the date and "preferably" the time: both forms are accepted."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any,
-                     **kwargs: Any) -> tuple[date, time | None]:
-        if not isinstance(value, str):
-            raise ValidationError("must be a date or an RFC 3339 date-time")
-        try:
-            if "T" in value:
-                moment = datetime.fromisoformat(value)
-                if moment.tzinfo is None:
-                    raise ValidationError("a date-time needs its offset")
-                return moment.date(), moment.timetz()
-            return date.fromisoformat(value), None
-        except ValueError:
-            raise ValidationError("must be a date or an RFC 3339 date-time") from None
+from services.intake.loading import (
+    FEW,
+    ID,
+    LABEL,
+    NOTE,
+    REF,
+    TEXT,
+    CommandSchema,
+    DateOrDateTime,
+    Day,
+    FullMatch,
+    Moment,
+    TupleList,
+    ValueSchema,
+)
 
 
 class PupilData(CommandSchema):
@@ -72,29 +65,29 @@ class PupilData(CommandSchema):
 
 class MadeBySchema(ValueSchema):
     value = Actor
-    id = fields.String(required=True, validate=validate.Length(min=1))
+    id = fields.String(required=True, validate=ID)
     role = fields.Enum(Role, by_value=True, required=True)
 
 
 class ContactedSchema(ValueSchema):
     value = Contacted
     relation = fields.Enum(ContactedRelation, by_value=True, required=True)
-    guardian_id = fields.String(load_default=None)
-    name = fields.String(load_default=None)
+    guardian_id = fields.String(load_default=None, validate=ID)
+    name = fields.String(load_default=None, validate=LABEL)
 
 
 class ContactLoggedSchema(PupilData):
     """POL-4: who made contact, who was contacted, when, and the result — all required."""
 
     command, value = c.LogContact, Contact
-    contact_id = fields.String(required=True, validate=validate.Length(min=1))
+    contact_id = fields.String(required=True, validate=ID)
     made_by = fields.Nested(MadeBySchema, required=True)
     contacted = fields.Nested(ContactedSchema, required=True)
     at = DateOrDateTime(required=True)
     channel = fields.Enum(ContactChannel, by_value=True, required=True)
     reached = fields.Boolean(required=True)
     result = fields.String(required=True, validate=TEXT)
-    information_obtained = fields.String(load_default=None)
+    information_obtained = fields.String(load_default=None, validate=NOTE)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> Any:
@@ -104,46 +97,48 @@ class ContactLoggedSchema(PupilData):
 
 class LetterSentSchema(PupilData):
     command, value = c.SendLetter, Letter
-    letter_id = fields.String(required=True)
-    recipients = TupleList(fields.String(), required=True, validate=validate.Length(min=1))
+    letter_id = fields.String(required=True, validate=ID)
+    recipients = TupleList(fields.String(validate=LABEL), required=True,
+                           validate=validate.Length(min=1, max=100))
     channel = fields.Enum(LetterChannel, by_value=True, required=True)
     purpose = fields.Enum(LetterPurpose, by_value=True, required=True)
     states_legal_basis = fields.Boolean(required=True)
     states_criminal_liability = fields.Boolean(required=True)
-    document_ref = fields.String(required=True)
+    document_ref = fields.String(required=True, validate=REF)
 
 
 class ParticipantSchema(ValueSchema):
     value = Participant
-    id = fields.String(load_default=None)
-    role = fields.String(required=True)
+    id = fields.String(load_default=None, validate=ID)
+    role = fields.String(required=True, validate=LABEL)
 
 
 class GuideAnswerSchema(ValueSchema):
     value = GuideAnswer
-    question = fields.String(required=True)
-    answer = fields.String(required=True)
+    question = fields.String(required=True, validate=NOTE)
+    answer = fields.String(required=True, validate=NOTE)
 
 
 class MeetingHeldSchema(PupilData):
     command, value = c.HoldMeeting, Meeting
-    meeting_id = fields.String(required=True)
+    meeting_id = fields.String(required=True, validate=ID)
     kind = fields.Enum(MeetingKind, by_value=True, required=True)
-    at = fields.AwareDateTime(required=True)
-    participants = TupleList(fields.Nested(ParticipantSchema), required=True)
+    at = Moment(required=True)
+    participants = TupleList(fields.Nested(ParticipantSchema), required=True, validate=FEW)
     pupil_participated = fields.Boolean(required=True)
-    pupil_absent_reason = fields.String(load_default=None)
+    pupil_absent_reason = fields.String(load_default=None, validate=NOTE)
     anonymous = fields.Boolean(load_default=False)
     minutes = fields.String(required=True, validate=TEXT)
-    guide_answers = TupleList(fields.Nested(GuideAnswerSchema), load_default=tuple)
-    minutes_sent_to_guardians_at = fields.AwareDateTime(load_default=None)
+    guide_answers = TupleList(fields.Nested(GuideAnswerSchema), load_default=tuple,
+                              validate=FEW)
+    minutes_sent_to_guardians_at = Moment(load_default=None)
     conclusion = fields.Enum(Conclusion, by_value=True, load_default=None)
-    pupil_input = fields.String(load_default=None)
+    pupil_input = fields.String(load_default=None, validate=NOTE)
 
 
 class LeadershipInformedSchema(PupilData):
     command = c.InformLeadership
-    informed_role = fields.String(required=True)
+    informed_role = fields.String(required=True, validate=LABEL)
     about = fields.String(required=True, validate=TEXT)
 
 
@@ -151,9 +146,9 @@ class AbsenceReviewCompletedSchema(CommandSchema):
     command = c.CompleteReview
     scope = fields.String(required=True, validate=validate.OneOf(
         ["pupil", "class", "grade", "school"]))
-    scope_id = fields.String(required=True)
-    school_id = fields.String(required=True)
-    period = fields.String(required=True)
+    scope_id = fields.String(required=True, validate=ID)
+    school_id = fields.String(required=True, validate=ID)
+    period = fields.String(required=True, validate=LABEL)
     kind = fields.String(required=True, validate=validate.OneOf(
         ["monthly_contact_teacher", "grade_team", "leadership_school"]))
 
@@ -163,38 +158,39 @@ class ParentsMeetingHeldSchema(CommandSchema):
 
     command = c.HoldParentsMeeting
 
-    school_id = fields.String(required=True)
-    class_id = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
+    school_id = fields.String(required=True, validate=ID)
+    class_id = fields.String(required=True, validate=ID)
+    at = Moment(required=True)
     guideline_reviewed = fields.Boolean(required=True)
 
 
 class MeasureSchema(ValueSchema):
     value = AgreedMeasure
-    measure_id = fields.String(required=True)
-    catalogue_code = fields.String(load_default=None)
+    measure_id = fields.String(required=True, validate=ID)
+    catalogue_code = fields.String(load_default=None, validate=LABEL)
     text = fields.String(required=True, validate=TEXT)
-    responsible_role = fields.String(required=True)
-    evaluate_by = fields.Date(required=True)
-    administrative_decision_ref = fields.String(load_default=None)
+    responsible_role = fields.String(required=True, validate=LABEL)
+    evaluate_by = Day(required=True)
+    administrative_decision_ref = fields.String(load_default=None, validate=REF)
 
 
 class CollaborationAgreementSignedSchema(PupilData):
     command, value = c.SignAgreement, Agreement
-    agreement_id = fields.String(required=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    agreement_id = fields.String(required=True, validate=ID)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
     goals = fields.String(required=True, validate=TEXT)
-    measures = TupleList(fields.Nested(MeasureSchema), required=True)
-    signed_by = TupleList(fields.String(), required=True, validate=validate.Length(min=1))
-    pupil_input = fields.String(required=True)
+    measures = TupleList(fields.Nested(MeasureSchema), required=True, validate=FEW)
+    signed_by = TupleList(fields.String(validate=LABEL), required=True,
+                          validate=validate.Length(min=1, max=100))
+    pupil_input = fields.String(required=True, validate=NOTE)
 
 
 class MeasureEvaluatedSchema(CommandSchema):
     command = c.EvaluateMeasure
-    agreement_id = fields.String(required=True)
-    measure_id = fields.String(required=True)
+    agreement_id = fields.String(required=True, validate=ID)
+    measure_id = fields.String(required=True, validate=ID)
     outcome = fields.Enum(MeasureOutcome, by_value=True, required=True)
-    notes = fields.String(required=True)
+    notes = fields.String(required=True, validate=NOTE)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> c.EvaluateMeasure:
@@ -203,72 +199,73 @@ class MeasureEvaluatedSchema(CommandSchema):
 
 class ConsentSchema(PupilData):
     command, value = c.GiveConsent, Consent
-    consent_id = fields.String(required=True)
-    guardian_id = fields.String(required=True)
+    consent_id = fields.String(required=True, validate=ID)
+    guardian_id = fields.String(required=True, validate=ID)
     scope = TupleList(fields.Enum(Agency, by_value=True), required=True,
-                      validate=validate.Length(min=1))
-    purpose = fields.String(required=True)
+                      validate=validate.Length(min=1, max=100))
+    purpose = fields.String(required=True, validate=NOTE)
 
 
 class ConsentWithdrawnSchema(PupilData):
     command = c.WithdrawConsent
-    consent_id = fields.String(required=True)
-    guardian_id = fields.String(required=True)
-    scope = TupleList(fields.Enum(Agency, by_value=True), load_default=tuple)
-    purpose = fields.String(load_default=None)
+    consent_id = fields.String(required=True, validate=ID)
+    guardian_id = fields.String(required=True, validate=ID)
+    scope = TupleList(fields.Enum(Agency, by_value=True), load_default=tuple, validate=FEW)
+    purpose = fields.String(load_default=None, validate=NOTE)
 
 
 class CaseDiscussedAnonymouslySchema(CommandSchema):
     command = c.DiscussAnonymously
     partner = fields.String(required=True, data_key="with", validate=validate.OneOf(
         ["ppt", "child_welfare", "consultation_team"]))
-    school_id = fields.String(required=True)
+    school_id = fields.String(required=True, validate=ID)
     summary = fields.String(required=True, validate=TEXT)
 
 
 class ChildWelfareAssessmentSchema(PupilData):
     command, value = c.AssessChildWelfare, WelfareAssessment
     decision = fields.Enum(WelfareDecision, by_value=True, required=True)
-    reasons = fields.String(required=True)
+    reasons = fields.String(required=True, validate=NOTE)
 
 
 class AttachmentSchema(ValueSchema):
     value = Attachment
-    kind = fields.String(required=True)
-    ref = fields.String(required=True)
+    kind = fields.String(required=True, validate=LABEL)
+    ref = fields.String(required=True, validate=REF)
 
 
 class ReferralMadeSchema(PupilData):
     command, value = c.MakeReferral, Referral
-    referral_id = fields.String(required=True)
+    referral_id = fields.String(required=True, validate=ID)
     to = fields.Enum(Agency, by_value=True, required=True)
     via = fields.Enum(Via, by_value=True, load_default=None)
-    attachments = TupleList(fields.Nested(AttachmentSchema), load_default=tuple)
+    attachments = TupleList(fields.Nested(AttachmentSchema), load_default=tuple,
+                           validate=FEW)
     grounds = fields.Enum(Grounds, by_value=True, load_default=None)
 
 
 class ConsultationInvitationSentSchema(CommandSchema):
     command = c.InviteToConsultation
-    referral_id = fields.String(required=True)
-    meeting_at = fields.AwareDateTime(required=True)
+    referral_id = fields.String(required=True, validate=ID)
+    meeting_at = Moment(required=True)
 
 
 class WrittenEvaluationSubmittedSchema(CommandSchema):
     command = c.SubmitWrittenEvaluation
-    referral_id = fields.String(required=True)
-    document_ref = fields.String(required=True)
+    referral_id = fields.String(required=True, validate=ID)
+    document_ref = fields.String(required=True, validate=REF)
 
 
 class ConcernReportSentSchema(PupilData):
     command, value = c.SendConcernReport, ConcernReport
     to = fields.Enum(ReportRecipient, by_value=True, required=True)
     grounds = fields.String(required=True, validate=TEXT)
-    document_ref = fields.String(required=True)
+    document_ref = fields.String(required=True, validate=REF)
 
 
 class CaseForwardedSchema(PupilData):
     command = c.ForwardCase
-    presentation_ref = fields.String(required=True)
+    presentation_ref = fields.String(required=True, validate=REF)
 
 
 class PoliceReportDecidedSchema(PupilData):
@@ -284,7 +281,7 @@ class CaseClosedSchema(PupilData):
 
 class WhereaboutsUnknownReportedSchema(PupilData):
     command = c.ReportWhereaboutsUnknown
-    away_since = fields.Date(required=True)
+    away_since = Day(required=True)
 
 
 class PopulationRegisterCheckedSchema(PupilData):
@@ -306,26 +303,27 @@ class PupilLocatedSchema(PupilData):
 
 class MovingNoticeSentSchema(PupilData):
     command = c.SendMovingNotice
-    to_municipality = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
+    to_municipality = fields.String(required=True, validate=FullMatch(
+        r"^[0-9]{4}$", error="must be a 4-digit municipality number"))
 
 
 class GuardianWrittenConfirmationSchema(PupilData):
     command = c.ReceiveWrittenConfirmation
     about = fields.Enum(ConfirmationAbout, by_value=True, required=True)
-    document_ref = fields.String(required=True)
+    document_ref = fields.String(required=True, validate=REF)
 
 
 class NavNotifiedSchema(PupilData):
     command = c.NotifyNav
-    away_since = fields.Date(required=True)
-    document_ref = fields.String(required=True)
+    away_since = Day(required=True)
+    document_ref = fields.String(required=True, validate=REF)
 
 
 class ExtendedTravelPlannedSchema(PupilData):
     command = c.PlanExtendedTravel
-    from_date = fields.Date(required=True)
-    to_date = fields.Date(required=True)
-    destination = fields.String(load_default=None)
+    from_date = Day(required=True)
+    to_date = Day(required=True)
+    destination = fields.String(load_default=None, validate=LABEL)
 
 
 class SchoolHealthServiceNotifiedSchema(PupilData):

@@ -40,6 +40,7 @@ from services.store.unit_of_work import UnitOfWork
 rejection_log = logging.getLogger("skolefravaer.rejections")
 
 MAX_FUTURE = timedelta(minutes=5)
+MAX_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,9 @@ class Ingestor:
                 poster.author.check_reach(uow, command)
             aggregate = HANDLERS[type(command)](uow, envelope, command)
         except RuleViolation as violation:
-            raise _rejected(violation) from None
+            raise _refused(violation) from None
         except InvalidData as invalid:  # a correction's replacement data
-            raise Rejected(*(Problem("invalid_field", text, path)
-                             for path, text in invalid.errors)) from None
+            raise _invalid(invalid) from None
         first = uow.stage(aggregate)
         uow.issue_receipt(envelope.event_id, content_hash(raw), aggregate.id, first)
         return Outcome(index, event_id, "accepted", position=first)
@@ -200,9 +200,10 @@ class Ingestor:
             if outcome.status == "rejected":
                 problem = outcome.problems[0]
                 raw_type = raw_events[outcome.index].get("type")
+                known = isinstance(raw_type, str) and raw_type in DATA_SCHEMAS
                 rejection_log.info(
                     "rejected event_id=%s type=%s code=%s rule=%s field=%s",
-                    outcome.event_id, raw_type if raw_type in DATA_SCHEMAS else "unknown",
+                    outcome.event_id, raw_type if known else "unknown",
                     problem.code, problem.rule, problem.field)
 
 
@@ -225,10 +226,10 @@ class _Poster:
             self.author.check_envelope(fields["tenant"], fields["type"])
             return self.author.actor_of(fields["actor"])
         except RuleViolation as violation:
-            raise _rejected(violation) from None
+            raise _refused(violation) from None
 
 
-def _rejected(violation: RuleViolation) -> Rejected:
+def _refused(violation: RuleViolation) -> Rejected:
     return Rejected(Problem(violation.code, violation.detail, violation.field, violation.rule))
 
 
@@ -240,13 +241,23 @@ def _event_id_of(raw: dict[str, Any]) -> str | None:
         return None
 
 
+def _invalid(invalid: InvalidData) -> Rejected:
+    """The event's invalid fields, the first MAX_PROBLEMS of them: an event of thousands of
+    unknown fields would otherwise be answered with megabytes."""
+    problems = [Problem("invalid_field", text, path)
+                for path, text in invalid.errors[:MAX_PROBLEMS]]
+    if len(invalid.errors) > MAX_PROBLEMS:
+        problems.append(Problem("more_errors", f"{len(invalid.errors) - MAX_PROBLEMS} more "
+                                               "invalid fields are not listed"))
+    return Rejected(*problems)
+
+
 def _load(schema: Schema, raw: Any, *, prefix: str) -> Any:
     """What ``schema`` loads ``raw`` into; an invalid field rejects the event, and so does a
     domain value that refuses to be built (a single-lesson absence without its lesson)."""
     try:
         return load(schema, raw, prefix=prefix)
     except InvalidData as invalid:
-        raise Rejected(*(Problem("invalid_field", text, path)
-                         for path, text in invalid.errors)) from None
+        raise _invalid(invalid) from None
     except RuleViolation as violation:
-        raise _rejected(violation) from None
+        raise _refused(violation) from None

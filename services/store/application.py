@@ -9,7 +9,9 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
 
 from domain.pupil import Pupil
 from projections.transcoding import register_domain_transcodings
@@ -31,9 +33,22 @@ class Skolefravaer(Application[UUID]):
     # latest snapshot instead of from enrolment.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50}
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *,
+                 session_options: str | None = None) -> None:
+        self._session_options = session_options
         super().__init__(env=env)
         self._locks = [threading.Lock() for _ in range(64)]
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        """eventsourcing's factory; on PostgreSQL its pool's connections carry
+        ``session_options`` (libpq ``options``: the statement and idle-in-transaction
+        timeouts). Set before the pool opens, so that no connection goes without."""
+        factory = super().construct_factory(env)
+        if self._session_options and isinstance(factory, PostgresFactory):
+            kwargs = factory.datastore.pool.kwargs
+            assert isinstance(kwargs, dict)  # eventsourcing passes its connect arguments
+            kwargs["options"] = self._session_options
+        return factory
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -55,7 +55,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     service = build(Settings.from_environ(sqlite_environ(tmp_path / "d.sqlite")),
                     clock=lambda: datetime(2027, 7, 1, tzinfo=UTC))
     d = Desk(service)
-    d.accept(calendar(), enrolled(d.pupil, more={"name": "Kari", "national_id": "01011012345"}))
+    d.accept(calendar(), enrolled(d.pupil, more={"name": "Kari", "national_id": "01011050081"}))
     yield d
     service.close()
 

@@ -67,7 +67,7 @@ def office(tmp_path: Path) -> Iterator[Office]:
 def scripted_case(office: Office, *, time_of_contact: bool, legal_basis: bool) -> str:
     pupil = new_pupil()
     office.post(calendar(), enrolled(pupil, more={"name": "Åse Ødegård Ærø",
-                                                  "national_id": "01011012345"}),
+                                                  "national_id": "01011050081"}),
                 absent(pupil, "2026-09-01"), absent(pupil, "2026-09-02"),
                 contact(pupil, AT if time_of_contact else "2026-10-01",
                         result="Far sier eleven blir holdt hjemme."),

@@ -208,7 +208,7 @@ def test_whereabouts_unknown_to_each_outcome(case: Case, outcome: str,
                                              stage: str) -> None:
     p = case.pupil
     case.at("2026-09-20T10:00", enrolled(p, more={"name": "Ola Nordmann",
-                                                  "national_id": "01011012345"}))
+                                                  "national_id": "01011050081"}))
     step = case.at("2026-09-21T09:00", pupil_event("WhereaboutsUnknownReported", p,
                                                    ts("2026-09-21T09:00"),
                                                    away_since="2026-09-14"))

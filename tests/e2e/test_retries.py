@@ -54,7 +54,7 @@ def story(p: str) -> list[dict[str, Any]]:
     at = {"occurred_at": AT}
     return [
         calendar(), rule_set("2026-08-17", leave_notice_days=14),
-        enrolled(p, more={"name": "Ola Nordmann", "national_id": "01011012345"}),
+        enrolled(p, more={"name": "Ola Nordmann", "national_id": "01011050081"}),
         absent(p, "2026-09-01"), wrong, corrected(wrong["event_id"], "Feilregistrert"),
         envelope("LateArrivalRecorded", {"pupil_id": p, "date": "2026-09-03",
                                          "minutes_late": 10}),

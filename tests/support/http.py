@@ -37,9 +37,10 @@ class SignedInClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-def client(service: Service) -> SignedInClient:
-    """A signed-in test client of the HTTP API over ``service``."""
-    app = create_app(lambda: service)
+def client(service: Service, **app_options: Any) -> SignedInClient:
+    """A signed-in test client of the HTTP API over ``service`` (``app_options`` go to
+    `create_app`)."""
+    app = create_app(lambda: service, **app_options)
     app.test_client_class = SignedInClient
     signed_in = app.test_client()
     assert isinstance(signed_in, SignedInClient)

@@ -135,3 +135,22 @@ def test_development_is_the_default_mode_and_needs_no_issuer() -> None:
 
     assert (settings.mode, settings.auth_issuers, settings.production_gaps()) == (
         "development", (), [])
+
+
+def test_the_limits_default_to_the_documented_ones_and_reach_every_connection() -> None:
+    settings = Settings.from_environ({"PERSISTENCE_MODULE": "eventsourcing.postgres",
+                                      "POSTGRES_SCHEMA": "kommune_3101"})
+
+    assert (settings.max_body_bytes, settings.postgres_statement_timeout,
+            settings.postgres_idle_in_transaction_timeout) == (4 * 1024 * 1024, 30, 5)
+    assert settings.eventsourcing_env()["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"] == "5"
+    assert ("options='-cstatement_timeout=30s -cidle_in_transaction_session_timeout=5s "
+            "-csearch_path=kommune_3101'") in settings.postgres_conninfo()
+
+
+def test_a_limit_that_cannot_be_is_named() -> None:
+    assert set(problems({"SKOLEFRAVAER_MAX_BODY_BYTES": "0",
+                         "POSTGRES_STATEMENT_TIMEOUT": "-1",
+                         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "soon"})) == {
+        "SKOLEFRAVAER_MAX_BODY_BYTES", "POSTGRES_STATEMENT_TIMEOUT",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from services.evidence import checkpoints
 from services.evidence.keys import public_key
 from services.evidence.verify import verify_store
 from services.http.context import service
 from services.http.problems import invalid, not_found
+from services.http.resources import Blueprint
 from services.http.schemas import ConsistencyQuerySchema
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The tamper-evident log")

@@ -6,11 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify, request
-from flask_smorest import Blueprint
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, current_reader
 from services.http.problems import not_found
+from services.http.resources import Blueprint
 from services.http.schemas import PupilQuerySchema
 from services.reads.rendering import dossier as render
 

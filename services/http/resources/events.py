@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from services.http import metrics
 from services.http.context import service
 from services.http.context.access import author
 from services.http.problems import unavailable
+from services.http.resources import Blueprint
 from services.intake.contract import BatchSchema
 from services.intake.ingestion import Outcome, StoreUnavailable
 
@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 blp = Blueprint("events", __name__, url_prefix="/v1",
                 description="Ingestion of events (EVENTS.md)")
-blp.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
 
 
 @blp.route("/events", methods=["POST"])

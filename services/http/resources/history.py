@@ -6,10 +6,10 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from services.http.context import consistent, known_tenant, service
 from services.http.context.access import caller, current_reader
+from services.http.resources import Blueprint
 from services.http.schemas import HistoryQuerySchema, PupilQuerySchema
 
 blp = Blueprint("history", __name__, url_prefix="/v1/pupils",

@@ -6,11 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, in_reach
 from services.http.problems import not_found
+from services.http.resources import Blueprint
 from services.http.schemas import ConsistentQuerySchema
 from services.reads import representations
 

@@ -6,12 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from domain.case import SAFEGUARDING_ROLES
 from services.http.context import consistent, enrolled_years, service
 from services.http.context.access import caller
 from services.http.problems import not_found
+from services.http.resources import Blueprint
 from services.http.schemas import PupilQuerySchema
 from services.reads import representations
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from domain.school_year import half_year_of
 from services.http.context import consistent, service
 from services.http.context.access import caller
+from services.http.resources import Blueprint
 from services.http.schemas import RoutineQuerySchema
 
 blp = Blueprint("schools", __name__, url_prefix="/v1/schools",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, pupils_in_reach
+from services.http.resources import Blueprint
 from services.http.schemas import TaskQuerySchema
 from services.reads import representations
 

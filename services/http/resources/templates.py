@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from domain.catalogue import catalogue
+from services.http.resources import Blueprint
 
 blp = Blueprint("templates", __name__, url_prefix="/v1/templates",
                 description="Templates from the guideline")

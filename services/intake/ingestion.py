@@ -142,15 +142,16 @@ class Ingestor:
             return Outcome(index, event_id, "duplicate", original=stored.subject_event)
         envelope, command = self._envelope_and_command(raw, now, schemas)
         try:
-            aggregate = HANDLERS[type(command)](uow, envelope, command)
+            changed = HANDLERS[type(command)](uow, envelope, command)
         except RuleViolation as violation:
             raise Rejected(Problem(violation.code, violation.detail, violation.field,
                                    violation.rule)) from None
         except InvalidData as invalid:  # a correction's replacement data
             raise Rejected(*(Problem("invalid_field", text, path)
                              for path, text in invalid.errors)) from None
-        first = uow.stage(aggregate)
-        uow.issue_receipt(envelope.event_id, content_hash(raw), aggregate.id, first)
+        # The posted event first, then what the service decided on it (its case).
+        first = uow.stage(*changed)
+        uow.issue_receipt(envelope.event_id, content_hash(raw), changed[0].id, first)
         return Outcome(index, event_id, "accepted", position=first)
 
     def _envelope_and_command(self, raw: dict[str, Any], now: datetime,

@@ -60,8 +60,12 @@ def request(kind: str, r: DiplomaRequest, d: RequestDecision) -> dict[str, Any]:
 
 
 def concern(c: RaisedConcern) -> dict[str, Any]:
+    """A concern as the case raised it: the rule as in force then, and where it is
+    recorded (``recorded``: the ConcernRaised event)."""
     return {"rule": c.rule, "description": c.description, "period": c.period,
-            "raised_at": c.raised_at, "trigger_date": c.trigger_day, "event_ids": c.event_ids}
+            "raised_at": c.raised_at, "trigger_date": c.trigger_day, "event_ids": c.event_ids,
+            "threshold": c.threshold, "rule_set_version": c.rule_set_version,
+            "recorded": {"event_id": c.event_id, "position": c.position}}
 
 
 def leave_application(application_id: str, found: dict[str, Any]) -> dict[str, Any]:
@@ -91,9 +95,14 @@ def leave_application(application_id: str, found: dict[str, Any]) -> dict[str, A
 
 
 def task(t: Task, now: datetime) -> dict[str, Any]:
+    """A task as the case decided it; ``recorded``: the log position of each decision
+    about it (opened, closed, cancelled, overdue)."""
     return {"task_id": t.task_id, "pupil_id": t.pupil_id, "school_id": t.school_id,
-            "rule": t.rule, "title": t.title, "opened_at": t.opened_at, "due_at": t.due_at,
-            "status": t.status(now), "closed_at": t.closed_at, "closed_by": t.closed_by}
+            "rule": t.rule, "title": t.title, "legal_basis": t.legal_basis,
+            "episode": t.episode, "opened_at": t.opened_at, "due_at": t.due_at,
+            "status": t.status(now), "closed_at": t.closed_at, "closed_by": t.closed_by,
+            "cancelled_at": t.cancelled_at, "cancel_reason": t.cancel_reason,
+            "recorded": t.positions}
 
 
 def case(pupil_id: str, found: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -110,7 +119,7 @@ def case(pupil_id: str, found: dict[str, Any], now: datetime) -> dict[str, Any]:
     for signed in grouped.get("agreement_versions", []):
         agreements[signed["agreement"]["agreement_id"]] = signed["agreement"]
     return {
-        "pupil_id": pupil_id, "stage": found["stage"],
+        "pupil_id": pupil_id, "stage": found["stage"], "episode": found["episode"],
         "stage_history": found["stage_history"],
         "tasks": [task(t, now) for t in found["tasks"]],
         "agreements": list(agreements.values()),

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder
 
+from domain.case import FollowUpCase
 from domain.pupil import Pupil
 from projections.transcoding import register_domain_transcodings
 
@@ -25,9 +26,9 @@ class Skolefravaer(Application[UUID]):
     # the recorder's retry replaces them (measured: 1.2 s to recover a pool of 6; with
     # POSTGRES_PRE_PING, 28 s).
     env: ClassVar[dict[str, str]] = {"POSTGRES_CONNECT_TIMEOUT": "3"}
-    # A pupil accumulates hundreds of events a year; loading one replays from the
-    # latest snapshot instead of from enrolment.
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50}
+    # A pupil (and the pupil's case) accumulates hundreds of events a year; loading one
+    # replays from the latest snapshot instead of from the start.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50, FollowUpCase: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env=env)

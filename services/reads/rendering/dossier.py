@@ -45,8 +45,9 @@ def pdf(d: dict[str, Any]) -> bytes:
         ["Enkelttimer", lessons["documented"], lessons["undocumented"], lessons["total"]]],
         [40, 45, 45, 30])
     document.section("Kontroll av dokumentasjonen")
-    document.grid(["Regel", "Krav", "Oppfylt", "Mangler"], [
-        [c["rule"], c["requirement"], t.yes_no(c["met"]), "; ".join(c["missing"]) or "-"]
+    document.grid(["Regel", "Krav", "Oppfylt", "Mangler / merknad"], [
+        [c["rule"], c["requirement"], t.yes_no(c["met"]),
+         "; ".join(c["missing"] + c["remarks"]) or "-"]
         for c in d["completeness"]], [18, 72, 18, 72])
     document.section("Kontaktlogg")
     document.grid(["Dato", "Kl.", "Hvem tok kontakt", "Kontaktet", "Kanal", "Nådd",

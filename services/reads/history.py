@@ -150,6 +150,15 @@ class History:
         return StoredEvents(self.app, self.log.pupil_positions(pupil_id, tenant))
 
 
+def attested(state: dict[str, Any], listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The state's concerns and tasks with the leaf hash of each event that recorded
+    them, from the events ``listed`` beside it."""
+    hashes = {entry["position"]: entry["hash"] for entry in listed}
+    case = state["case"]
+    return {**state, "concerns": representations.attested(state["concerns"], hashes),
+            "case": {**case, "tasks": representations.attested(case["tasks"], hashes)}}
+
+
 def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
             ) -> dict[str, Any]:
     envelope = event.envelope

@@ -61,11 +61,11 @@ def request(kind: str, r: DiplomaRequest, d: RequestDecision) -> dict[str, Any]:
 
 def concern(c: RaisedConcern) -> dict[str, Any]:
     """A concern as the case raised it: the rule as in force then, and where it is
-    recorded (``recorded``: the ConcernRaised event)."""
+    recorded (``recorded.raised``: the ConcernRaised event)."""
     return {"rule": c.rule, "description": c.description, "period": c.period,
             "raised_at": c.raised_at, "trigger_date": c.trigger_day, "event_ids": c.event_ids,
             "threshold": c.threshold, "rule_set_version": c.rule_set_version,
-            "recorded": {"event_id": c.event_id, "position": c.position}}
+            "recorded": {"raised": {"event_id": c.event_id, "position": c.position}}}
 
 
 def leave_application(application_id: str, found: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +102,17 @@ def task(t: Task, now: datetime) -> dict[str, Any]:
             "episode": t.episode, "opened_at": t.opened_at, "due_at": t.due_at,
             "status": t.status(now), "closed_at": t.closed_at, "closed_by": t.closed_by,
             "cancelled_at": t.cancelled_at, "cancel_reason": t.cancel_reason,
-            "recorded": t.positions}
+            "recorded": {what: {"position": p} for what, p in t.positions.items()}}
+
+
+def attested(items: list[dict[str, Any]], hashes: dict[int, str | None]
+             ) -> list[dict[str, Any]]:
+    """Concerns or tasks, each event that recorded them with its leaf hash in the audit
+    log (None where the reader may not see the event): a reader proves what was decided
+    and when with the audit log's inclusion proofs."""
+    return [{**item, "recorded": {what: {**where, "hash": hashes.get(where["position"])}
+                                  for what, where in item["recorded"].items()}}
+            for item in items]
 
 
 def case(pupil_id: str, found: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +22,10 @@ from domain.rule_sets import Deadlines, Period, RuleBook, RuleSet
 from services.bootstrap import Service, build
 from services.cli.commands import rebuild
 from services.config import Settings
+from services.evidence.offline_verify import verify_bundle
 from services.http.app import create_app
+from services.outbound.clock import OverdueClock
+from tests.conftest import ROOT
 from tests.support.case_events import contact, leadership_informed, meeting, pupil_event
 from tests.support.events import absent, calendar, enrolled, envelope, new_pupil, notice
 
@@ -278,10 +284,54 @@ def test_a_task_not_open_is_refused_overdue_by_the_case(office: Office) -> None:
 
 
 def test_the_day_closes_at_midnight_norwegian_time() -> None:
-    from services.outbound.clock import OverdueClock
-
     closed = OverdueClock._day_closed("3101", "p", "2026-09-02", 7)
 
     assert datetime.fromisoformat(closed["occurred_at"]) == datetime(
         2026, 9, 2, 23, 59, 59, tzinfo=OSLO)
     assert date.fromisoformat(closed["data"]["date"]) == date(2026, 9, 2)
+
+
+# 2. Each concern and task is a recorded event, proved ----------------------------------------
+
+
+AUDITOR = {"X-Skolefravaer-User": "revisor-7", "X-Skolefravaer-Role": "auditor"}
+PRINCIPAL = {"X-Skolefravaer-User": "rektor-1", "X-Skolefravaer-Role": "principal"}
+
+
+@pytest.mark.rule("POL-5", "CON-1", "FOL-3", "FOL-4")
+def test_history_and_dossier_list_each_concern_and_task_as_recorded_and_proved_events(
+        office: Office, tmp_path: Path) -> None:
+    pupil = new_pupil()
+    office.accept(enrolled(pupil),
+                  *(absent_on(pupil, d) for d in ("2026-09-01", "2026-09-02", "2026-09-03")),
+                  contact(pupil, at("2026-09-01T09:00")),
+                  leadership_informed(pupil, at("2026-09-03T12:00")))
+    office.tick("2026-09-20T08:00")  # the other same-day steps go overdue
+    office.service.audit_log.catch_up()
+
+    history = office.client.get(f"/v1/pupils/{pupil}/history", headers=AUDITOR).get_json()
+    dossier = office.client.get(f"/v1/pupils/{pupil}/dossier", headers=PRINCIPAL).get_json()
+
+    by_position = {e["position"]: e for e in history["events"]}
+    for state in (history["state"], {"concerns": dossier["concerns"],
+                                     "case": {"tasks": dossier["tasks"]}}):
+        recorded = [where for item in (*state["concerns"], *state["case"]["tasks"])
+                    for where in item["recorded"].values()]
+        assert recorded and all(len(where["hash"]) == 64 for where in recorded)
+        assert all(by_position[where["position"]]["hash"] == where["hash"]
+                   for where in recorded)
+    kinds = {by_position[w["position"]]["type"] for item in dossier["tasks"]
+             for w in item["recorded"].values()}
+    assert kinds == {"TaskOpened", "TaskClosed", "TaskOverdue"}
+    [raised] = dossier["concerns"]
+    assert by_position[raised["recorded"]["raised"]["position"]]["type"] == "ConcernRaised"
+    proved = {e["position"] for e in dossier["audit"]["events"]}
+    assert {w["position"] for item in (*dossier["concerns"], *dossier["tasks"])
+            for w in item["recorded"].values()} <= proved
+    assert verify_bundle(dossier["audit"]) == []
+    exported = tmp_path / "saksfremstilling.json"
+    exported.write_text(json.dumps(dossier))
+    offline = subprocess.run([sys.executable, str(ROOT / "services" / "evidence" /
+                                                  "offline_verify.py"), str(exported)],
+                             capture_output=True, text=True, cwd=tmp_path)
+    assert offline.returncode == 0, offline.stdout

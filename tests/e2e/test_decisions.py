@@ -27,7 +27,15 @@ from services.http.app import create_app
 from services.outbound.clock import OverdueClock
 from tests.conftest import ROOT
 from tests.support.case_events import contact, leadership_informed, meeting, pupil_event
-from tests.support.events import absent, calendar, enrolled, envelope, new_pupil, notice
+from tests.support.events import (
+    absent,
+    calendar,
+    enrolled,
+    envelope,
+    new_pupil,
+    notice,
+    rule_set,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -252,11 +260,19 @@ def test_a_lesson_recorded_after_its_day_was_closed_has_the_day_closed_again(
 
 @pytest.mark.rule("FOL-4")
 def test_the_clock_records_each_task_overdue_once_and_never_a_closed_one(
-        office: Office, caplog: pytest.LogCaptureFixture) -> None:
+        office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
     pupil = new_pupil()
     office.accept(enrolled(pupil), absent_on(pupil, "2026-09-07"))
     office.accept(leadership_informed(pupil, at("2026-09-07T12:00")))
+    ingestor = office.service.ingestor
+    posted: list[str] = []
+    real = ingestor.ingest
 
+    def counting(events: list[dict[str, Any]], **kw: Any) -> Any:
+        posted.extend(e["type"] for e in events)
+        return real(events, **kw)
+
+    monkeypatch.setattr(ingestor, "ingest", counting)
     first = office.tick("2026-09-08T07:00")
     [clock] = office.service.clocks
     again = clock.run_once()  # before the views have folded what it recorded
@@ -265,8 +281,8 @@ def test_the_clock_records_each_task_overdue_once_and_never_a_closed_one(
 
     tasks = {t["rule"]: t["status"] for t in office.case(pupil)["tasks"]}
     assert (first, again, later) == (1, 0, 0)
+    assert posted == ["TaskOverdue"]  # not posted again, and the done one never
     assert tasks == {"FOL-4": "overdue", "FOL-5": "done"}
-    assert "rejected" not in caplog.text
 
 
 def test_a_task_not_open_is_refused_overdue_by_the_case(office: Office) -> None:
@@ -335,3 +351,26 @@ def test_history_and_dossier_list_each_concern_and_task_as_recorded_and_proved_e
                                                   "offline_verify.py"), str(exported)],
                              capture_output=True, text=True, cwd=tmp_path)
     assert offline.returncode == 0, offline.stdout
+
+
+# Deadlines are the municipality's -------------------------------------------------------------
+
+
+@pytest.mark.rule("LAW-2", "FOL-3", "MISS-4")
+def test_a_municipality_sets_the_deadlines_the_guideline_leaves_to_people(
+        office: Office) -> None:
+    pupil = new_pupil()
+    unknown = office.post(rule_set("2026-08-01", deadlines={"tomorrow": {"days": 1}}))
+    office.accept(rule_set("2026-08-01", deadlines={"inform_leadership": {"days": 3}},
+                           whereabouts_deadline_days=7),
+                  enrolled(pupil), *(absent_on(pupil, d) for d in
+                                     ("2026-09-01", "2026-09-02", "2026-09-03")),
+                  pupil_event("WhereaboutsUnknownReported", pupil, at("2026-09-08T09:00"),
+                              away_since="2026-09-01"))
+
+    due = {t["rule"]: t["due_at"] for t in office.case(pupil)["tasks"]
+           if t["rule"] in ("FOL-3", "MISS-4")}
+    assert (unknown[0]["status"], unknown[0]["errors"][0]["field"]) == (
+        "rejected", "data.deadlines.tomorrow.key")
+    assert datetime.fromisoformat(due["FOL-3"]).astimezone(OSLO).date() == date(2026, 9, 6)
+    assert datetime.fromisoformat(due["MISS-4"]).astimezone(OSLO).date() == date(2026, 9, 15)

@@ -916,10 +916,12 @@ class FollowUpCase(Aggregate):
         if Whereabouts(trigger.outcome) is Whereabouts.NOT_FOUND or \
                 Stage(self.stage) is not Stage.WHEREABOUTS_UNKNOWN:
             return
-        back = Stage(self.before_missing)
+        # A closed case the procedure reopened stays open for the steps MISS-5 sets going.
+        since = Stage(self.before_missing)
+        back: Stage = Stage.REGISTRATION if since is Stage.CLOSED else since
         if self.concern_while_missing:
             back = next_stage(back, Stage.CONCERN)
-        self._change(cause, back, "Eleven er funnet", rules, ctx, since=Stage(self.before_missing))
+        self._change(cause, back, "Eleven er funnet", rules, ctx, since=since)
 
     def _change(self, cause: Envelope, stage: Stage, reason: str, rules: RuleSet,
                 ctx: Context, *, since: Stage | None = None) -> None:

@@ -33,7 +33,7 @@ from domain.case_records import (
 )
 from domain.ids import NAMESPACE
 from domain.law import NoLegalBasis, legal_basis
-from domain.records import AbsenceScope, LeavingReason
+from domain.records import AbsenceScope, LeavingReason, Shared
 from domain.rule_sets import Period, RuleSet
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -155,7 +155,7 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(Shared):
     """A task as the case opened it (``TaskOpened``): everything about it decided then and
     stored, so that replaying the case, or a later change of rules, never changes it."""
 
@@ -168,13 +168,7 @@ class Task:
     opened_by: UUID  # the event that opened it
     episode: int
     school_id: str | None
-    rule_set_version: int
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Task:
-        # A decided task never changes (nor do its matchers): a copied case shares it.
-        # Copying a cached case with many open tasks would otherwise cost more than
-        # deciding on it.
-        return self
+    rule_set_version: int  # its matchers (``closes_on``) are never changed either
 
 
 def task_id(pupil_id: UUID, opened_by: UUID, spec: TaskSpec) -> str:

@@ -273,3 +273,17 @@ def test_a_contact_with_someone_else_than_the_guardians_does_not_do_for_miss1() 
             contact("2026-09-21", relation=ContactedRelation.OTHER))
 
     assert "MISS-1" in desk.rules_open()
+
+
+@pytest.mark.rule("MISS-5")
+def test_a_closed_case_the_procedure_reopened_stays_open_for_the_steps_after_it() -> None:
+    desk = Desk()
+    desk.do("close_case", "2026-09-01T10:00", "Ingen bekymring")
+    missing(desk)
+
+    desk.do("locate", "2026-09-25T10:00", Whereabouts.ABROAD, "I utlandet")
+
+    assert desk.stage == "registration"
+    assert [r for r, _ in sorted(desk.open())] == ["MISS-5", "MISS-6"]
+    desk.do("close_case", "2026-09-26T10:00", "Meldt NAV, bekreftelse kommer")
+    assert desk.case.tasks == {}

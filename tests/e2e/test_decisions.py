@@ -192,6 +192,9 @@ def test_a_closed_case_reopens_as_a_second_episode_and_closes_again(office: Offi
     assert {t["status"] for t in final["tasks"]} == {"cancelled"}
     assert all(t["cancel_reason"].startswith("Saken er avsluttet") for t in final["tasks"])
     assert {t["episode"] for t in final["tasks"]} == {0, 1, 2}
+    listed = {status: office.client.get(f"/v1/tasks?status={status}").get_json()["tasks"]
+              for status in ("cancelled", "overdue")}
+    assert (len(listed["cancelled"]), listed["overdue"]) == (len(final["tasks"]), [])
 
 
 # 5. CON-3 is decided when the day has ended -------------------------------------------------

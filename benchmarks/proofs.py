@@ -181,7 +181,7 @@ def proof_reads(service: Service, positions: list[int]) -> None:
 
 def latencies(service: Service, log: Log, runs: int) -> None:
     pupil, tenant = log.pupil, TENANT
-    positions = service.history.log.pupil_positions(pupil, tenant)
+    positions = [p.position for p in service.history.log.pupil_positions(pupil, tenant)]
     print(f"the pupil: {len(positions)} events, positions {positions[0]}..{positions[-1]}")
     proof_reads(service, positions)
     timed("inclusion proofs (AuditLog.proofs)", lambda: service.audit_log.proofs(positions), runs)

@@ -1,8 +1,10 @@
 """When absence becomes concerning (bekymringsfullt fravær, §5): CON-1…CON-7.
 
-Each rule is evaluated for the window that holds the day of the fact just recorded; a
-concern is raised the first time a rule is reached in a period, naming the events that
-brought it there. Documented absence counts as well as undocumented (CON-6).
+Each rule is evaluated for the window that holds the day of the fact just recorded (or,
+for undocumented lessons, of the day that just ended); a concern is raised the first
+time a rule is reached in a period, naming the events that brought it there. Documented
+absence counts as well as undocumented (CON-6). The follow-up case (``domain.case``)
+asks these rules and stores what they answered: a concern is decided once.
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ def _window(rule: ConcernRule, day: date) -> tuple[date, date, str]:
 
 def _ids(facts: Sequence[Fact]) -> tuple[UUID, ...]:
     return tuple(f.event_id for f in sorted(facts, key=lambda f: f.day))
+
+
+def decided_at_day_end(rule: ConcernRule) -> bool:
+    """CON-3: whether a lesson is undocumented is known only when its day has ended
+    (guardians may report "samme dag"), so rules on undocumented lessons are decided when
+    the day closes, not as each fact arrives."""
+    return rule.measure is Measure.UNDOCUMENTED_LESSONS
 
 
 def is_rolling(rule: ConcernRule) -> bool:

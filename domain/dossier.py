@@ -43,6 +43,7 @@ class Requirement:
     rule: str
     text: str
     missing: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # met, with something worth noting
 
     @property
     def met(self) -> bool:
@@ -50,7 +51,7 @@ class Requirement:
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "requirement": self.text, "met": self.met,
-                "missing": list(self.missing)}
+                "missing": list(self.missing), "remarks": list(self.remarks)}
 
 
 def completeness(records: Iterable[tuple[str, dict[str, Any]]]) -> list[Requirement]:
@@ -73,17 +74,7 @@ def completeness(records: Iterable[tuple[str, dict[str, Any]]]) -> list[Requirem
                 pol2.missing.append(f"Brev {letter.letter_id} ({letter.document_ref}) oppgir "
                                     f"ikke {' og '.join(lacks)}")
         elif record_type == "ContactLogged":
-            contact: Contact = body["contact"]
-            gaps = [text for present, text in (
-                (bool(contact.made_by.id), "hvem som tok kontakt"),
-                (contact.contacted is not None, "hvem som ble kontaktet"),
-                (contact.at_time is not None, "klokkeslett"),
-                (bool(contact.result.strip()), "resultat"))
-                if not present]
-            if gaps:
-                pol4.missing.append(f"Kontakt {contact.contact_id} "
-                                    f"{contact.on.strftime('%d.%m.%Y')}: mangler "
-                                    + ", ".join(gaps))
+            _contact(body["contact"], pol4)
         elif record_type == "MeetingHeld":
             meeting: Meeting = body["meeting"]
             if not meeting.minutes.strip():
@@ -100,3 +91,18 @@ def completeness(records: Iterable[tuple[str, dict[str, Any]]]) -> list[Requirem
         if key not in evaluated:
             pol3.missing.append(f"Tiltaket «{text}» (avtale {key[0]}) er ikke evaluert")
     return [pol2, pol3, pol4]
+
+
+def _contact(contact: Contact, pol4: Requirement) -> None:
+    """POL-4: who, whom, when and the result; the date is required, the time preferred
+    ("når (dato, helst klokkeslett)"): a contact without it meets POL-4 with a remark."""
+    named = f"Kontakt {contact.contact_id} {contact.on.strftime('%d.%m.%Y')}"
+    gaps = [text for present, text in (
+        (bool(contact.made_by.id), "hvem som tok kontakt"),
+        (contact.contacted is not None, "hvem som ble kontaktet"),
+        (bool(contact.result.strip()), "resultat"))
+        if not present]
+    if gaps:
+        pol4.missing.append(f"{named}: mangler " + ", ".join(gaps))
+    if contact.at_time is None:
+        pol4.remarks.append(f"{named}: uten klokkeslett (dato oppgitt; klokkeslett er ønsket)")

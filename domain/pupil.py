@@ -16,7 +16,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.calendar import Calendar
-from domain.case import FollowUpCase
+from domain.concerns import Fact as ConcernFact
+from domain.concerns import FactKind
 from domain.diploma import (
     DiplomaRequest,
     PupilFacts,
@@ -52,6 +53,7 @@ from domain.records import (
 from domain.rule_sets import RuleSet
 from domain.school_days import SchoolDays
 from domain.school_year import school_year_of
+from domain.tally import Documentation, RecordedAbsence
 
 Fact = Absence | LateArrival | LeftSchool | AbsenceNotice | MedicalCertificate
 
@@ -78,15 +80,17 @@ def pupil_aggregate_id(tenant: str, pupil_id: UUID) -> UUID:
     return scoped_id(tenant, "pupil", pupil_id)
 
 
-class Pupil(FollowUpCase):
-    """A pupil whose absence this municipality follows up.
+class Pupil(Aggregate):
+    """A pupil whose absence this municipality follows up; the follow-up itself is the
+    pupil's case (``domain.case.FollowUpCase``), an aggregate of its own.
 
     Every event names the pupil (``pupil_id``, a pseudonym), so each stored event is
     self-describing for projections, topics and dossiers.
     """
 
-    class Event(FollowUpCase.Event):
-        pass
+    class Event(Aggregate.Event):
+        envelope: Envelope
+        pupil_id: UUID
 
     class Enrolled(Event, Aggregate.Created):
         enrolment: Enrolment
@@ -157,7 +161,6 @@ class Pupil(FollowUpCase):
         self.leave: dict[str, LeaveCase] = {}
         self.requests: list[str] = []
         self.excluded: dict[str, list[date]] = {}
-        self._init_case()
 
     # Enrolment ------------------------------------------------------------------------
 
@@ -394,7 +397,52 @@ class Pupil(FollowUpCase):
             absent_days=absent, certified=certified, documented_causes=noticed | certified,
             leave_days=leave_days, excluded_days=len(self.excluded.get(school_year, [])))
 
-    # What the case part asks ------------------------------------------------------------
+    # What the follow-up case asks -------------------------------------------------------
+
+    def concern_facts(self) -> list[ConcernFact]:
+        """The standing absences and occurrences as the concern rules count them (CON-*),
+        in the order they were recorded; a lesson knows whether anything documents it."""
+        documentation = self._documentation()
+        found = []
+        for key, fact in self.facts.items():
+            event_id = UUID(key)
+            if isinstance(fact, Absence):
+                lesson = fact.scope is AbsenceScope.LESSON
+                absence = RecordedAbsence(event_id, fact.date, fact.scope,
+                                          fact.lesson.period if fact.lesson else None)
+                found.append(ConcernFact(
+                    event_id, fact.date, FactKind.LESSON if lesson else FactKind.DAY,
+                    documented=lesson and any(d.covers(absence) for d in documentation)))
+            elif isinstance(fact, LateArrival):
+                found.append(ConcernFact(event_id, fact.date, FactKind.LATE_ARRIVAL))
+            elif isinstance(fact, LeftSchool):
+                found.append(ConcernFact(event_id, fact.date, FactKind.LEFT_SCHOOL))
+        return found
+
+    def is_documented(self, event_id: UUID) -> bool:
+        """ABS-3, LEAVE-9: whether a notice, certificate or granted leave covers the
+        absence recorded as ``event_id`` now."""
+        fact = self.facts.get(str(event_id))
+        if not isinstance(fact, Absence):
+            return False
+        absence = RecordedAbsence(event_id, fact.date, fact.scope,
+                                  fact.lesson.period if fact.lesson else None)
+        return any(d.covers(absence) for d in self._documentation())
+
+    def _documentation(self) -> list[Documentation]:
+        found = [Documentation(UUID(key), f.from_date, f.to_date,
+                               f.lessons if isinstance(f, AbsenceNotice) else None)
+                 for key, f in self.facts.items()
+                 if isinstance(f, AbsenceNotice | MedicalCertificate)]
+        found += [Documentation(UUID(int=0), case.application.from_date,
+                                case.application.to_date)
+                  for case in self.leave.values() if _granted(case)]
+        return found
+
+    def school_on(self, day: date) -> str:
+        """The school the pupil attends in the school year of ``day`` (or the latest)."""
+        enrolment = self.enrolments.get(school_year_of(day)) or self.latest_enrolment()
+        return enrolment.school_id
 
     def guardian_ids(self, day: date) -> set[str]:
         enrolment = self.enrolments.get(school_year_of(day)) or self.latest_enrolment()

@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from domain.errors import RuleViolation
 from domain.school_year import school_year_bounds
+
+
+class Shared:
+    """A frozen value, all of whose parts are frozen too: never changed, so a copy of the
+    aggregate holding it shares it. The service copies a cached aggregate for every change
+    it decides, and copying a pupil's every fact value cost more than the decision."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
 
 
 class GuardianRelation(StrEnum):
@@ -19,7 +29,7 @@ class GuardianRelation(StrEnum):
 
 
 @dataclass(frozen=True)
-class Guardian:
+class Guardian(Shared):
     """A guardian (foresatt) of the pupil."""
 
     guardian_id: str
@@ -28,7 +38,7 @@ class Guardian:
 
 
 @dataclass(frozen=True)
-class Enrolment:
+class Enrolment(Shared):
     """The pupil's place in one school year (PupilEnrolled)."""
 
     pupil_id: UUID
@@ -63,7 +73,7 @@ class AbsenceScope(StrEnum):
 
 
 @dataclass(frozen=True)
-class Lesson:
+class Lesson(Shared):
     period: int
     subject: str | None = None
     start: time | None = None
@@ -71,7 +81,7 @@ class Lesson:
 
 
 @dataclass(frozen=True)
-class Absence:
+class Absence(Shared):
     """One recorded absence: a whole day or a single lesson (ABS-2)."""
 
     date: date
@@ -88,7 +98,7 @@ class Absence:
 
 
 @dataclass(frozen=True)
-class LateArrival:
+class LateArrival(Shared):
     """Late arrival (forsentkomming), an occurrence of its own (ABS-7)."""
 
     date: date
@@ -97,7 +107,7 @@ class LateArrival:
 
 
 @dataclass(frozen=True)
-class LeftSchool:
+class LeftSchool(Shared):
     """The pupil arrived at school and then left again (ABS-7, CON-5)."""
 
     date: date
@@ -120,7 +130,7 @@ class NoticeChannel(StrEnum):
 
 
 @dataclass(frozen=True)
-class AbsenceNotice:
+class AbsenceNotice(Shared):
     """A notice (melding) from the guardians giving the cause of absence (ABS-3).
 
     ``lessons`` limits the notice to those lesson periods; without it the notice covers
@@ -142,7 +152,7 @@ class AbsenceNotice:
 
 
 @dataclass(frozen=True)
-class MedicalCertificate:
+class MedicalCertificate(Shared):
     """A doctor's note (sykemelding, legeerklæring): documents absence (ABS-3, DIP-4)."""
 
     from_date: date
@@ -172,7 +182,7 @@ class LeavingReason(StrEnum):
 
 
 @dataclass(frozen=True)
-class Departure:
+class Departure(Shared):
     """The pupil left the school (PupilLeft)."""
 
     school_id: str

@@ -17,7 +17,9 @@ TABLES = (
         pupil_id TEXT,
         event_id TEXT NOT NULL,
         type TEXT NOT NULL,
-        recorded_at TEXT NOT NULL
+        recorded_at TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        version BIGINT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS pupil_log_pupil ON pupil_log (pupil_id, tenant)",
 )
@@ -33,12 +35,13 @@ def record(tx: Transaction, event: Any, position: int) -> None:
     if envelope is None:
         return
     pupil = getattr(event, "pupil_id", None)
-    tx.execute("INSERT INTO pupil_log (position, tenant, pupil_id, event_id, type, recorded_at) "
-               "VALUES (:position, :tenant, :pupil_id, :event_id, :type, :recorded_at) "
-               "ON CONFLICT (position) DO NOTHING",
+    tx.execute("INSERT INTO pupil_log (position, tenant, pupil_id, event_id, type, recorded_at, "
+               "stream, version) VALUES (:position, :tenant, :pupil_id, :event_id, :type, "
+               ":recorded_at, :stream, :version) ON CONFLICT (position) DO NOTHING",
                {"position": position, "tenant": envelope.tenant,
                 "pupil_id": str(pupil) if pupil else None, "event_id": str(envelope.event_id),
-                "type": envelope.type, "recorded_at": utc(envelope.recorded_at)})
+                "type": envelope.type, "recorded_at": utc(envelope.recorded_at),
+                "stream": str(event.originator_id), "version": event.originator_version})
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,16 @@ class LogEntry:
     position: int
     tenant: str
     pupil_id: str | None
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where one of a pupil's events is: its log position, its stream and version there
+    (the pupil, or the pupil's case)."""
+
+    position: int
+    stream: UUID
+    version: int
 
 
 class PupilLogReader:
@@ -76,10 +89,10 @@ class PupilLogReader:
                  "as_of": utc(as_of) if as_of else None})
         return [LogEntry(int(p), t, u) for p, t, u in rows]
 
-    def pupil_positions(self, pupil_id: UUID, tenant: str) -> list[int]:
-        """Every position of the pupil's own events, in order: the n-th is version n."""
+    def pupil_positions(self, pupil_id: UUID, tenant: str) -> list[Placed]:
+        """Every event of the pupil's streams (the pupil, the case), in log order."""
         with self.db.transaction() as tx:
-            rows = tx.execute("SELECT position FROM pupil_log WHERE pupil_id = :pupil_id "
-                              "AND tenant = :tenant ORDER BY position",
+            rows = tx.execute("SELECT position, stream, version FROM pupil_log WHERE pupil_id "
+                              "= :pupil_id AND tenant = :tenant ORDER BY position",
                               {"pupil_id": str(pupil_id), "tenant": tenant})
-        return [int(p) for (p,) in rows]
+        return [Placed(int(p), UUID(str(s)), int(v)) for p, s, v in rows]

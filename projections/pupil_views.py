@@ -1,8 +1,9 @@
-"""The read models of each pupil — absence facts and tallies, concerns, leave
-applications, diploma requests — built by one projection in one transaction per batch.
+"""The read models of each pupil — absence facts and tallies, concerns, the follow-up
+case, leave applications, diploma requests — built by one projection in one transaction
+per batch.
 
-They are one projection because concerns are counted from the facts: evaluated in the
-same transaction, in log order, they see exactly the facts that came before them.
+Every figure the service decided (a concern, a stage, a task, a recommendation) is read
+from the event that recorded the decision; this projection only folds them.
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ from uuid import UUID
 
 from domain.calendar import SchoolCalendar
 from domain.case import FollowUpCase
-from domain.municipality import Municipality
 from domain.pupil import Pupil
-from domain.rule_sets import RuleBook
-from domain.school_days import SchoolDays
+from domain.records import Absence, AbsenceScope
 from domain.school_routine import SchoolRoutine
 from domain.school_year import school_year_of
-from projections import absence, cases, concerns, outbox, pupil_log, requests, school_routine
+from projections import (
+    absence,
+    cases,
+    concerns,
+    outbox,
+    pupil_log,
+    requests,
+    school_routine,
+    tasks_due,
+)
 from projections.db import Transaction
 from projections.follower import LoggedEvent
 
@@ -30,35 +38,17 @@ FACT_EVENTS: dict[type, str] = {
     Pupil.AbsenceNoticeReceived: "notice",
     Pupil.MedicalCertificateReceived: "certificate",
 }
-TRIGGERS = (absence.FactKind.DAY, absence.FactKind.LESSON, absence.FactKind.LATE_ARRIVAL,
-            absence.FactKind.LEFT_SCHOOL)
 
 
 class PupilViews:
     name = "pupil-views"
 
-    def __init__(self) -> None:
-        self.begin()
-
     def begin(self) -> None:
-        """A new batch: forget what the last one read (it may have been rolled back)."""
-        self._rule_books: dict[str, RuleBook] = {}
-        self._school_days: dict[tuple[str, UUID, str], SchoolDays] = {}
+        """A new batch: nothing is kept between batches."""
 
-    def _rule_book(self, tx: Transaction, tenant: str) -> RuleBook:
-        if tenant not in self._rule_books:
-            self._rule_books[tenant] = concerns.rule_book(tx, tenant)
-        return self._rule_books[tenant]
-
-    def _days(self, tx: Transaction, tenant: str, pupil_id: UUID, year: str) -> SchoolDays:
-        key = (tenant, pupil_id, year)
-        if key not in self._school_days:
-            self._school_days[key] = absence.calendars(tx, pupil_id, tenant, year)
-        return self._school_days[key]
-
-    TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar", "rule_set_change",
+    TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar",
               "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
-              "case_task", "case_record", "school_routine", "pupil_log")
+              "case_task", "case_record", "lesson_day", "school_routine", "pupil_log")
 
     def create_tables(self, tx: Transaction) -> None:
         for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES,
@@ -82,36 +72,38 @@ class PupilViews:
         pupil_log.record(tx, event, position)
         if isinstance(event, SchoolCalendar.Published | SchoolCalendar.Republished):
             concerns.record_calendar(tx, event.envelope.tenant, event.calendar)
-            self._school_days.clear()
             return None
         if isinstance(event, SchoolRoutine.Recorded):
             school_routine.apply(tx, event, position)
             return None
-        if isinstance(event, Municipality.RuleSetAdopted):
-            concerns.record_rule_set_change(tx, event.envelope.tenant, event.change, position)
-            self._rule_books.pop(event.envelope.tenant, None)
-            return None
-        if not isinstance(event, FollowUpCase.Event):
-            return None
+        if isinstance(event, FollowUpCase.ConcernRaised):
+            concerns.apply(tx, event, position)
+        elif isinstance(event, FollowUpCase.Event):
+            cases.apply(tx, event, position)
+        elif isinstance(event, Pupil.Event):
+            self._pupil(tx, event, position)
+        else:
+            return None  # receipts, references, rule sets (decisions carry what they used)
+        return event.envelope.tenant, event.pupil_id
+
+    def _pupil(self, tx: Transaction, event: Any, position: int) -> None:
         tenant, pupil_id = event.envelope.tenant, event.pupil_id
         if isinstance(event, Pupil.Enrolled | Pupil.EnrolmentRecorded):
             e = event.enrolment
             absence.record_enrolment(tx, tenant, pupil_id, e.school_year, e.school_id, e.grade,
                                      position)
-            self._school_days.pop((tenant, pupil_id, e.school_year), None)
         elif type(event) in FACT_EVENTS:
             fact = getattr(event, FACT_EVENTS[type(event)])
-            row = absence.fact_row(fact, event.envelope.occurred_at.date())
-            undocumented = row.kind in (absence.FactKind.DAY, absence.FactKind.LESSON) and \
-                not absence.is_documented(tx, tenant, pupil_id, row, event.envelope.event_id)
-            absence.record_fact(tx, event.envelope.event_id, tenant, pupil_id, row, position)
-            self._follow_up(tx, event, row, position, undocumented=undocumented)
+            absence.record_fact(tx, event.envelope.event_id, tenant, pupil_id,
+                                absence.fact_row(fact, event.envelope.occurred_at.date()),
+                                position)
+            _lesson(tx, tenant, pupil_id, fact, position)
         elif isinstance(event, Pupil.RecordCorrected):
             # A corrected notice keeps the day it was first received (ABS-5).
             replacement = absence.fact_row(event.replacement) if event.replacement else None
             absence.correct_fact(tx, event.corrects_event_id, event.envelope.event_id,
                                  replacement)
-            self._follow_up(tx, event, replacement, position)
+            _lesson(tx, tenant, pupil_id, event.replacement, position)
         elif isinstance(event, Pupil.LeaveApplied):
             requests.record_application(tx, tenant, pupil_id, event.application,
                                         event.recommendation,
@@ -125,26 +117,6 @@ class PupilViews:
         elif isinstance(event, Pupil.CauseAttachmentRequested):
             requests.record_request(tx, tenant, pupil_id, requests.CAUSE_ATTACHMENT,
                                     event.request, event.decision, position)
-        elif isinstance(event, FollowUpCase.Event):  # the case, and the early warning
-            self._follow_up(tx, event, None, position)
-        return tenant, pupil_id
-
-    def _follow_up(self, tx: Transaction, event: Any,
-                   row: absence.FactRow | None, position: int, *,
-                   undocumented: bool = False) -> None:
-        """Concerns first (CON-*), then the case they may open and the tasks it sets."""
-        tenant = event.envelope.tenant
-        book = self._rule_book(tx, tenant)
-        raised = []
-        if row is not None and row.kind in TRIGGERS:
-            raised = concerns.raise_concerns(
-                tx, tenant=tenant, pupil_id=event.pupil_id, day=row.from_day,
-                raised_at=event.envelope.recorded_at, position=position,
-                rules=book.on(row.from_day),
-                days=self._days(tx, tenant, event.pupil_id, school_year_of(row.from_day)))
-        rules = book.on(event.envelope.occurred_at.date())
-        cases.apply(tx, event, position, rules=rules, concern_raised=bool(raised),
-                    undocumented=undocumented)
 
     def finish(self, tx: Transaction, touched: Set[tuple[str, UUID]], end: int) -> None:
         """The latest status of each pupil the batch touched, for the compacted topic."""
@@ -166,3 +138,9 @@ class PupilViews:
                 "late_arrivals": tally.totals.late_arrivals,
                 "left_school": tally.totals.left_school,
                 "concerns": [{"rule": r, "period": p} for r, p in raised]})
+
+
+def _lesson(tx: Transaction, tenant: str, pupil_id: UUID, fact: Any, position: int) -> None:
+    """A single-lesson absence leaves its day for the clock to close (CON-3)."""
+    if isinstance(fact, Absence) and fact.scope is AbsenceScope.LESSON:
+        tasks_due.lesson_recorded(tx, tenant, pupil_id, fact.date, position)

@@ -30,6 +30,7 @@ from domain.case_records import (
 )
 from domain.diploma import DateOutcome, DiplomaRequest, DocumentRef, RequestDecision
 from domain.envelope import Actor, Envelope
+from domain.follow_up import Task
 from domain.leave import LeaveApplication, LeaveDecision, Recommendation
 from domain.pupil import LeaveCase
 from domain.records import (
@@ -44,7 +45,7 @@ from domain.records import (
     MedicalCertificate,
     SchoolRefusalSignal,
 )
-from domain.rule_sets import ConcernRule, RuleSetChange
+from domain.rule_sets import ConcernRule, Period, RuleSetChange
 
 VALUE_TYPES: tuple[type, ...] = (
     Actor, Envelope, Guardian, Enrolment, Departure, Lesson, Absence, AbsenceNotice,
@@ -53,6 +54,7 @@ VALUE_TYPES: tuple[type, ...] = (
     DiplomaRequest, DateOutcome, RequestDecision, ConcernRule, RuleSetChange,
     Contacted, Contact, Letter, Participant, GuideAnswer, Meeting, AgreedMeasure, Agreement,
     MeasureEvaluation, Consent, WelfareAssessment, Attachment, Referral, ConcernReport,
+    Period, Task,
 )
 
 

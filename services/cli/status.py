@@ -49,7 +49,7 @@ def worker_lags(settings: Settings) -> dict[str, int]:
             lags[f"relay:{settings.events_topic}"] = head - at.get(
                 f"relay:{settings.events_topic}", 0)
             lags["relay:outbox"] = at.get("pupil-views", 0) - at.get("relay:outbox", 0)
-        lags["clock:overdue"] = len(tasks_due.due(views, datetime.now(UTC)))
+        lags["clock:overdue"] = tasks_due.lag(views, datetime.now(UTC))
         return {name: max(0, lag) for name, lag in lags.items()}
     finally:
         views.close()

@@ -41,7 +41,7 @@ class HistoryQuerySchema(PupilQuerySchema):
 class TaskQuerySchema(ConsistentQuerySchema):
     school_id = fields.String(load_default=None, validate=ID)
     status = fields.String(load_default=None,
-                           validate=validate.OneOf(["open", "overdue", "done"]))
+                           validate=validate.OneOf(["open", "overdue", "done", "cancelled"]))
 
 
 class RoutineQuerySchema(ConsistentQuerySchema):

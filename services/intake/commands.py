@@ -387,3 +387,11 @@ class RecordOverdue:
     task_id: str
     rule: str
     due_at: datetime
+
+
+@dataclass(frozen=True)
+class CloseDay:
+    """Recorded by the clock when a day with single-lesson absence has ended (CON-3)."""
+
+    pupil_id: UUID
+    date: date

@@ -37,11 +37,13 @@ from domain.records import (
     SchoolRefusalSignal,
 )
 from domain.rule_sets import (
+    DEADLINE_NAMES,
     ConcernKind,
     ConcernRule,
     LeaveCapScope,
     Measure,
     MonthWindow,
+    Period,
     RuleSetChange,
     Window,
 )
@@ -249,6 +251,14 @@ class ConcernRuleSchema(ValueSchema):
     description = fields.String(load_default="", validate=NOTE)
 
 
+class PeriodSchema(ValueSchema):
+    """A deadline of the follow-up (FOL-*, CT-*, MISS-*, POL-*, SAFE-*): days or months."""
+
+    value = Period
+    days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=366))
+    months = fields.Integer(load_default=0, validate=validate.Range(min=0, max=12))
+
+
 class RuleSetAdoptedSchema(CommandSchema):
     """LAW-2: what a municipality chooses, from a date; absent fields keep their value."""
 
@@ -268,11 +278,15 @@ class RuleSetAdoptedSchema(CommandSchema):
     holy_day_leave_counts_for_diploma = fields.Boolean(load_default=None)
     whereabouts_deadline_days = fields.Integer(load_default=None,
                                                validate=validate.Range(min=1, max=90))
+    deadlines = fields.Dict(keys=fields.String(validate=validate.OneOf(DEADLINE_NAMES)),
+                            values=fields.Nested(PeriodSchema), load_default=None)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> c.AdoptRuleSet:
         thresholds = tuple(sorted((data.pop("concern_thresholds") or {}).items()))
-        return c.AdoptRuleSet(RuleSetChange(concern_thresholds=thresholds, **data))
+        deadlines = tuple(sorted((data.pop("deadlines") or {}).items()))
+        return c.AdoptRuleSet(RuleSetChange(concern_thresholds=thresholds,
+                                            deadlines=deadlines, **data))
 
 
 class MedicalCertificateReceivedSchema(CommandSchema):
@@ -378,5 +392,12 @@ class TaskOverdueSchema(CommandSchema):
     due_at = Moment(required=True)
 
 
-INTERNAL_SCHEMAS: dict[str, CommandSchema] = {"TaskOverdue": TaskOverdueSchema()}
+class DayClosedSchema(CommandSchema):
+    command = c.CloseDay
+    pupil_id = fields.UUID(required=True)
+    date = Day(required=True)
+
+
+INTERNAL_SCHEMAS: dict[str, CommandSchema] = {"TaskOverdue": TaskOverdueSchema(),
+                                              "DayClosed": DayClosedSchema()}
 """Types only the service itself records (its clock); never accepted from outside."""

@@ -1,13 +1,15 @@
 """What each command does: load its aggregates, call the domain. One handler per command
-type; the rules themselves live in ``domain/``."""
+type; the rules themselves live in ``domain/``.
+
+A handler answers the aggregates it changed, in order: the one the posted event became
+part of first (its receipt points there), then the pupil's case when the case decided
+something on it (``followed``), all saved in the batch's one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any, TypeVar
-
-from eventsourcing.domain import Aggregate
 
 from domain.calendar import Calendar, SchoolCalendar
 from domain.calendar import calendar_aggregate_id as calendar_id
@@ -17,34 +19,33 @@ from domain.pupil import CORRECTABLE, Pupil
 from domain.school_days import SchoolDays
 from services.intake import commands as c
 from services.intake.contract import DATA_SCHEMAS, INTERNAL_SCHEMAS
-from services.intake.handlers_case import CASE_HANDLERS, on_pupil
+from services.intake.handlers_case import CASE_HANDLERS, Changed, Handler, followed
 from services.intake.loading import load
 from services.store.unit_of_work import UnitOfWork
 
 C = TypeVar("C")
-Handler = Callable[[UnitOfWork, Envelope, C], Aggregate]
 
 
-def enrol_pupil(uow: UnitOfWork, envelope: Envelope, command: c.EnrolPupil) -> Aggregate:
+def enrol_pupil(uow: UnitOfWork, envelope: Envelope, command: c.EnrolPupil) -> Changed:
     try:
         pupil = uow.pupil(envelope.tenant, command.enrolment.pupil_id)
     except RuleViolation:
-        return Pupil.enrolled(envelope, command.enrolment)
+        return (Pupil.enrolled(envelope, command.enrolment),)
     pupil.enrol(envelope, command.enrolment)
-    return pupil
+    return (pupil,)
 
 
 def publish_calendar(uow: UnitOfWork, envelope: Envelope,
-                     command: c.PublishCalendar) -> Aggregate:
+                     command: c.PublishCalendar) -> Changed:
     calendar = Calendar(
         school_id=command.school_id, school_year=command.school_year,
         school_days=tuple(sorted(set(command.school_days or _weekdays(command)))),
         blackout_periods=command.blackout_periods, holy_days=command.holy_days)
     existing = uow.get(calendar_id(envelope.tenant, calendar.school_id, calendar.school_year))
     if existing is None:
-        return SchoolCalendar(envelope, calendar)
+        return (SchoolCalendar(envelope, calendar),)
     existing.republish(envelope, calendar)
-    return existing  # type: ignore[no-any-return]
+    return (existing,)
 
 
 def _weekdays(command: c.PublishCalendar) -> Iterator[date]:
@@ -57,24 +58,34 @@ def _weekdays(command: c.PublishCalendar) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def adopt_rule_set(uow: UnitOfWork, envelope: Envelope, command: c.AdoptRuleSet) -> Aggregate:
+def adopt_rule_set(uow: UnitOfWork, envelope: Envelope, command: c.AdoptRuleSet) -> Changed:
     municipality = uow.municipality(envelope.tenant)
     municipality.adopt(envelope, command.change)
-    return municipality
+    return (municipality,)
 
 
 def on_school_day(command: type[C], record: Callable[[Pupil, Envelope, Any, SchoolDays], None]
                   ) -> tuple[type, Handler[Any]]:
     """The handler of a fact that must fall on one of the pupil's school days."""
-    def handle(uow: UnitOfWork, envelope: Envelope, posted: Any) -> Aggregate:
+    def handle(uow: UnitOfWork, envelope: Envelope, posted: Any) -> Changed:
         pupil = uow.pupil(envelope.tenant, posted.pupil_id)
         record(pupil, envelope, posted.fact,
                uow.school_days(envelope.tenant, pupil, posted.fact.date))
-        return pupil
+        return followed(uow, envelope, pupil)
     return command, handle
 
 
-def correct_record(uow: UnitOfWork, envelope: Envelope, command: c.CorrectRecord) -> Aggregate:
+def on_pupil_fact(command: type[C], record: Callable[[Pupil, Envelope, C], None]
+                  ) -> tuple[type, Handler[Any]]:
+    """The handler of a fact about the pupil that the case follows."""
+    def handle(uow: UnitOfWork, envelope: Envelope, posted: C) -> Changed:
+        pupil = uow.pupil(envelope.tenant, posted.pupil_id)  # type: ignore[attr-defined]
+        record(pupil, envelope, posted)
+        return followed(uow, envelope, pupil)
+    return command, handle
+
+
+def correct_record(uow: UnitOfWork, envelope: Envelope, command: c.CorrectRecord) -> Changed:
     receipt = uow.receipt(command.corrects_event_id)
     pupil = uow.get(receipt.subject_id) if receipt is not None else None
     if not isinstance(pupil, Pupil) or pupil.tenant != envelope.tenant:
@@ -84,7 +95,7 @@ def correct_record(uow: UnitOfWork, envelope: Envelope, command: c.CorrectRecord
     day = getattr(replacement, "date", None) or envelope.occurred_at.date()
     pupil.correct(envelope, command.corrects_event_id, command.reason, replacement,
                   uow.school_days(envelope.tenant, pupil, day))
-    return pupil
+    return followed(uow, envelope, pupil)
 
 
 def _replacement(pupil: Pupil, command: c.CorrectRecord) -> Any:
@@ -100,7 +111,7 @@ def _replacement(pupil: Pupil, command: c.CorrectRecord) -> Any:
     return loaded.fact
 
 
-def apply_for_leave(uow: UnitOfWork, envelope: Envelope, command: c.ApplyForLeave) -> Aggregate:
+def apply_for_leave(uow: UnitOfWork, envelope: Envelope, command: c.ApplyForLeave) -> Changed:
     pupil = uow.pupil(envelope.tenant, command.pupil_id)
     application = command.application
     uow.check_key(envelope.tenant, "leave_application", application.application_id, pupil.id)
@@ -108,44 +119,45 @@ def apply_for_leave(uow: UnitOfWork, envelope: Envelope, command: c.ApplyForLeav
                           uow.calendar(envelope.tenant, pupil, application.from_date),
                           uow.rules(envelope.tenant, envelope.occurred_at.date()))
     uow.refer(envelope.tenant, "leave_application", application.application_id, pupil.id)
-    return pupil
+    return (pupil,)
 
 
-def decide_leave(uow: UnitOfWork, envelope: Envelope, command: c.DecideLeave) -> Aggregate:
+def decide_leave(uow: UnitOfWork, envelope: Envelope, command: c.DecideLeave) -> Changed:
     pupil = uow.referenced(envelope.tenant, "leave_application", command.application_id,
                            field="data.application_id", rule="LEAVE-2")
     pupil.decide_leave(envelope, command.application_id, command.decision, command.reasons,
                        command.overrides_recommendation)
-    return pupil  # type: ignore[no-any-return]
+    return (pupil,)
 
 
 def request_exclusion(uow: UnitOfWork, envelope: Envelope,
-                      command: c.RequestExclusion) -> Aggregate:
+                      command: c.RequestExclusion) -> Changed:
     pupil = uow.pupil(envelope.tenant, command.pupil_id)
     first_day = min(command.request.dates)
     pupil.request_diploma_exclusion(envelope, command.request,
                                     uow.school_days(envelope.tenant, pupil, first_day),
                                     uow.rules(envelope.tenant, envelope.occurred_at.date()))
-    return pupil
+    return (pupil,)
 
 
 def request_cause_attachment(uow: UnitOfWork, envelope: Envelope,
-                             command: c.RequestCauseAttachment) -> Aggregate:
+                             command: c.RequestCauseAttachment) -> Changed:
     pupil = uow.pupil(envelope.tenant, command.pupil_id)
     pupil.request_cause_attachment(envelope, command.request,
                                    uow.rules(envelope.tenant, envelope.occurred_at.date()))
-    return pupil
+    return (pupil,)
 
 
 FACT_HANDLERS: dict[type, Handler[Any]] = dict([
     on_school_day(c.RecordAbsence, Pupil.record_absence),
     on_school_day(c.RecordLateArrival, Pupil.record_late_arrival),
     on_school_day(c.RecordLeftSchool, Pupil.record_left_school),
-    on_pupil(c.RecordDeparture, lambda p, e, cmd: p.depart(e, cmd.departure)),
-    on_pupil(c.ReceiveNotice, lambda p, e, cmd: p.receive_notice(e, cmd.fact)),
-    on_pupil(c.ReceiveCertificate, lambda p, e, cmd: p.receive_medical_certificate(
+    on_pupil_fact(c.RecordDeparture, lambda p, e, cmd: p.depart(e, cmd.departure)),
+    on_pupil_fact(c.ReceiveNotice, lambda p, e, cmd: p.receive_notice(e, cmd.fact)),
+    on_pupil_fact(c.ReceiveCertificate, lambda p, e, cmd: p.receive_medical_certificate(
         e, cmd.fact)),
-    on_pupil(c.ReportSchoolRefusal, lambda p, e, cmd: p.report_school_refusal(e, cmd.signal)),
+    on_pupil_fact(c.ReportSchoolRefusal, lambda p, e, cmd: p.report_school_refusal(
+        e, cmd.signal)),
 ]) | {
     c.EnrolPupil: enrol_pupil,
     c.PublishCalendar: publish_calendar,

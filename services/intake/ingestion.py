@@ -149,13 +149,14 @@ class Ingestor:
         try:
             if poster.author is not None:
                 poster.author.check_reach(uow, command)
-            aggregate = HANDLERS[type(command)](uow, envelope, command)
+            changed = HANDLERS[type(command)](uow, envelope, command)
         except RuleViolation as violation:
             raise _refused(violation) from None
         except InvalidData as invalid:  # a correction's replacement data
             raise _invalid(invalid) from None
-        first = uow.stage(aggregate)
-        uow.issue_receipt(envelope.event_id, content_hash(raw), aggregate.id, first)
+        # The posted event first, then what the service decided on it (its case).
+        first = uow.stage(*changed)
+        uow.issue_receipt(envelope.event_id, content_hash(raw), changed[0].id, first)
         return Outcome(index, event_id, "accepted", position=first)
 
     def _envelope_and_command(self, raw: dict[str, Any], now: datetime,

@@ -9,12 +9,14 @@ leaks nothing until someone decides what of it may be shared.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain.calendar import SchoolCalendar
-from domain.case import SAFEGUARDING_RECORDS, FollowUpCase
+from domain.case import FollowUpCase, restricted
 from domain.pupil import Pupil
+from projections.db import Transaction, ViewDatabase
+from projections.follower import LoggedEvent
 
 Publisher = Callable[[Any], dict[str, Any]]
 
@@ -71,8 +73,15 @@ def _case(event: Any) -> dict[str, Any]:
              "referral": lambda e: {"to": e.referral.to.value},
              "report": lambda e: {"to": e.report.to.value},
              "outcome": lambda e: {"outcome": str(e.outcome)},
-             "task_id": lambda e: {"task_id": e.task_id, "rule": e.rule,
-                                   "due_at": e.due_at.isoformat()}}
+             # What the service decided: which rule, task, stage or day; never titles.
+             "task": lambda e: {"task_id": e.task.task_id, "rule": e.task.rule,
+                                "due_at": e.task.due_at.isoformat()},
+             "due_at": lambda e: {"task_id": e.task_id, "rule": e.rule,
+                                  "due_at": e.due_at.isoformat()},
+             "task_id": lambda e: {"task_id": e.task_id, "rule": e.rule},
+             "period": lambda e: {"rule": e.rule, "period": e.period},
+             "stage": lambda e: {"stage": e.stage, "episode": e.episode},
+             "day": lambda e: {"date": e.day.isoformat()}}
     for attribute, publish in kinds.items():
         if hasattr(event, attribute):
             return publish(event)  # type: ignore[no-untyped-call]
@@ -98,28 +107,90 @@ def message_key(event: Any) -> str:
     return f"school:{event.calendar.school_id}"
 
 
-def message(event: Any, position: int) -> dict[str, Any] | None:
+def published(event: Any) -> bool:
+    """Pupil events, case events and calendars are; receipts, references, municipal rule
+    sets and school routines are not."""
+    return type(event) in PUBLISHERS or isinstance(event, FollowUpCase.Event | Pupil.Event)
+
+
+def message(event: Any, position: int, sequence: int | None = None
+            ) -> dict[str, Any] | None:
     """The message body for ``event``, or None when the event is not published.
 
-    Every event of a pupil is published, so that the pupil's ``sequence`` has no gaps; its
-    ``data`` is only what PUBLISHERS (or ``_case``) let through, and a restricted
-    (safeguarding) record is published as a type of its own with no data.
+    Every event of a pupil (the pupil's and the case's) is published, so that the
+    pupil's ``sequence`` (from ``Sequences``) has no gaps; its ``data`` is only what
+    PUBLISHERS (or ``_case``) let through, and a restricted (safeguarding) record is
+    published as a type of its own with no data.
     """
+    if not published(event):
+        return None
     publisher = PUBLISHERS.get(type(event))
-    if publisher is None and not isinstance(event, FollowUpCase.Event):
-        return None  # receipts, references, municipal rule sets, school routines
     envelope = event.envelope
-    restricted = isinstance(event, SAFEGUARDING_RECORDS)
+    hidden = restricted(event)
     return {
         "event_id": str(envelope.event_id),
-        "type": "RestrictedRecord" if restricted else envelope.type,
+        "type": "RestrictedRecord" if hidden else envelope.type,
         "type_version": envelope.type_version,
         "tenant": envelope.tenant,
         "occurred_at": envelope.occurred_at.isoformat(),
         "recorded_at": envelope.recorded_at.isoformat(),
         "position": position,
-        # The pupil's own sequence: consecutive per key, so a consumer can see a gap.
-        "sequence": event.originator_version,
+        # Consecutive per key (the pupil), so a consumer can see a gap.
+        "sequence": event.originator_version if sequence is None else sequence,
         "pupil_id": str(event.pupil_id) if hasattr(event, "pupil_id") else None,
-        "data": {} if restricted else (publisher or _case)(event),
+        "data": {} if hidden else (publisher or _case)(event),
     }
+
+
+class Sequences:
+    """Each key's own consecutive ``sequence``: a pupil's events come from two streams
+    (the pupil's and the case's), so the aggregate versions alone would leave gaps. The
+    relay counts each key's published messages in log order and saves the counts with
+    its position, in one transaction: a batch sent again after a crash carries the same
+    numbers, and a relay that starts over from the beginning counts from 1 again."""
+
+    SCHEMA = """CREATE TABLE IF NOT EXISTS published_sequence (
+        relay TEXT NOT NULL,
+        message_key TEXT NOT NULL,
+        sequence BIGINT NOT NULL,
+        PRIMARY KEY (relay, message_key)
+    )"""
+
+    def __init__(self, db: ViewDatabase, relay: str) -> None:
+        self.db = db
+        self.relay = relay
+        self._counted: dict[str, int] = {}
+        with db.transaction() as tx:
+            tx.execute(self.SCHEMA)
+
+    def messages(self, batch: Sequence[LoggedEvent], start: int
+                 ) -> list[tuple[str, dict[str, Any]]]:
+        """(key, body) of each published event of ``batch``, numbered; ``save`` keeps the
+        counts once the broker has them."""
+        chosen = [(logged, message_key(logged.event)) for logged in batch
+                  if published(logged.event)]
+        counted = {} if start == 0 else self._read(sorted({key for _, key in chosen}))
+        numbered = []
+        for logged, key in chosen:
+            counted[key] = counted.get(key, 0) + 1
+            body = message(logged.event, logged.position, counted[key])
+            assert body is not None
+            numbered.append((key, body))
+        self._counted = counted
+        return numbered
+
+    def _read(self, keys: list[str]) -> dict[str, int]:
+        with self.db.transaction() as tx:
+            where, params = tx.one_of("keys", keys)
+            rows = tx.execute("SELECT message_key, sequence FROM published_sequence WHERE "
+                              f"relay = :relay AND message_key {where}",
+                              {"relay": self.relay, **params})
+        return {str(key): int(sequence) for key, sequence in rows}
+
+    def save(self, tx: Transaction) -> None:
+        """In the transaction that moves the relay's position."""
+        tx.executemany("INSERT INTO published_sequence (relay, message_key, sequence) VALUES "
+                       "(:relay, :key, :sequence) ON CONFLICT (relay, message_key) DO UPDATE "
+                       "SET sequence = excluded.sequence",
+                       [{"relay": self.relay, "key": key, "sequence": sequence}
+                        for key, sequence in sorted(self._counted.items())])

@@ -18,7 +18,7 @@ from projections import outbox, positions
 from projections.db import ViewDatabase
 from projections.follower import LoggedEvent, Worker
 from services.config import Settings
-from services.outbound.publication import message, message_key
+from services.outbound.publication import Sequences
 
 log = logging.getLogger(__name__)
 
@@ -90,20 +90,18 @@ class KafkaRelay:
         self.publisher = KafkaPublisher(settings, {self.topic: False})
         with db.transaction() as tx:
             positions.create(tx)
+        self.sequences = Sequences(db, self.name)
 
     def position(self) -> int:
         return positions.read(self.db, self.name)
 
     def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
-        messages = []
-        for logged in batch:
-            body = message(logged.event, logged.position)
-            if body is not None:
-                messages.append((self.topic, message_key(logged.event),
-                                 json.dumps(body, separators=(",", ":")).encode(),
-                                 [(name, str(body[name]).encode()) for name in HEADER_FIELDS]))
+        messages = [(self.topic, key, json.dumps(body, separators=(",", ":")).encode(),
+                     [(name, str(body[name]).encode()) for name in HEADER_FIELDS])
+                    for key, body in self.sequences.messages(batch, start)]
         self.publisher.publish(messages)
         with self.db.transaction() as tx:
+            self.sequences.save(tx)
             positions.advance(tx, self.name, start, end)
 
     def ping(self) -> dict[str, Any]:

@@ -65,13 +65,15 @@ class Dossiers:
         case = self.current.cases.case(pupil_id, found_tenant,
                                        restricted=reader.handles_safeguarding)
         tally = self.current.absence.tally(pupil_id, None, found_tenant)
+        hashes = {entry["position"]: entry["hash"] for entry in timeline}
+        now = self.history.clock()
         for entry in timeline:
             basis = legal_basis_of(entry["type"], date.fromisoformat(entry["occurred_at"][:10]))
             entry["legal_basis"] = basis.citation if basis else None
             entry["legal_basis_verified"] = basis.verified if basis else None
         return {
             "title": "Saksfremstilling – alvorlig skolefravær",
-            "made_at": self.history.clock().isoformat(),
+            "made_at": now.isoformat(),
             "pupil": _pupil(pupil_id, pupil),
             "municipality": found_tenant,
             "stage": case["stage"],
@@ -80,10 +82,12 @@ class Dossiers:
                         "late_arrivals": tally.totals.late_arrivals,
                         "left_school": tally.totals.left_school},
             **_records(case["records"]),
-            # What the service decided (issue 11 turns these into events of the timeline).
-            "concerns": [representations.concern(c)
-                         for c in self.current.concerns.concerns(pupil_id, found_tenant)],
-            "tasks": [representations.task(t, self.history.clock()) for t in case["tasks"]],
+            # What the service decided, each as the events that recorded it (proved below).
+            "concerns": representations.attested(
+                [representations.concern(c)
+                 for c in self.current.concerns.concerns(pupil_id, found_tenant)], hashes),
+            "tasks": representations.attested(
+                [representations.task(t, now) for t in case["tasks"]], hashes),
             "stage_history": case["stage_history"],
             "timeline": timeline,
             **self._proofs([entry["position"] for entry in timeline], stored),

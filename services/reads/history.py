@@ -9,17 +9,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.case import SAFEGUARDING_RECORDS, SAFEGUARDING_ROLES
+from domain.case import SAFEGUARDING_ROLES, restricted
 from domain.envelope import Actor, Role
 from domain.privacy import HEALTH_DETAILS, sees_health_details
-from domain.pupil import pupil_aggregate_id
 from domain.read_log import ReadLog, read_log_id
 from projections.absence import AbsenceReader
 from projections.cases import CaseReader
 from projections.concerns import ConcernReader
 from projections.db import SQLiteViews, ViewDatabase
 from projections.follower import LoggedEvent
-from projections.pupil_log import PupilLogReader
+from projections.pupil_log import Placed, PupilLogReader
 from projections.pupil_views import PupilViews
 from services.evidence.recorder import recorded_at
 from services.reads import representations
@@ -123,7 +122,7 @@ class History:
         listed = []
         for entry in entries:
             event = stored.event(entry.position)
-            if isinstance(event, SAFEGUARDING_RECORDS) and not reader.handles_safeguarding:
+            if restricted(event) and not reader.handles_safeguarding:
                 continue
             listed.append(_listed(event, entry.position, hashes.get(entry.position), reader))
         return listed
@@ -148,8 +147,16 @@ class History:
             views.close()
 
     def stored_events(self, pupil_id: UUID, tenant: str) -> StoredEvents:
-        return StoredEvents(self.app, self.log.pupil_positions(pupil_id, tenant),
-                            pupil_aggregate_id(tenant, pupil_id))
+        return StoredEvents(self.app, self.log.pupil_positions(pupil_id, tenant))
+
+
+def attested(state: dict[str, Any], listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The state's concerns and tasks with the leaf hash of each event that recorded
+    them, from the events ``listed`` beside it."""
+    hashes = {entry["position"]: entry["hash"] for entry in listed}
+    case = state["case"]
+    return {**state, "concerns": representations.attested(state["concerns"], hashes),
+            "case": {**case, "tasks": representations.attested(case["tasks"], hashes)}}
 
 
 def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
@@ -170,17 +177,23 @@ def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
 
 
 class StoredEvents:
-    """The stored events behind a pupil's log positions, read in one query.
+    """The stored events behind a pupil's log positions, read in one query per stream.
 
-    Every event of the pupil's aggregate carries an envelope and so has a row in the
-    pupil log, in log order: the n-th position is the aggregate's version n. Other
-    positions (calendars, rule sets) are read one by one; they are few.
+    A pupil's events are in two streams, the pupil's and the case's; the pupil log says
+    where each position is (stream and version), in log order. Other positions
+    (calendars) are read one by one; they are few.
     """
 
-    def __init__(self, app: Skolefravaer, positions: list[int], aggregate_id: UUID) -> None:
+    def __init__(self, app: Skolefravaer, placed: list[Placed]) -> None:
         self.app = app
-        stored = app.recorder.select_events(aggregate_id, lte=len(positions))
-        self._by_position = dict(zip(positions, stored, strict=False))
+        newest: dict[UUID, int] = {}
+        for where in placed:
+            newest[where.stream] = max(newest.get(where.stream, 0), where.version)
+        stored = {(stream, found.originator_version): found
+                  for stream, version in sorted(newest.items())
+                  for found in app.recorder.select_events(stream, lte=version)}
+        self._by_position = {where.position: stored[(where.stream, where.version)]
+                             for where in placed if (where.stream, where.version) in stored}
 
     def stored(self, position: int) -> Any:
         """(originator_id, originator_version, topic, state) of the event at ``position``."""

@@ -60,8 +60,12 @@ def request(kind: str, r: DiplomaRequest, d: RequestDecision) -> dict[str, Any]:
 
 
 def concern(c: RaisedConcern) -> dict[str, Any]:
+    """A concern as the case raised it: the rule as in force then, and where it is
+    recorded (``recorded.raised``: the ConcernRaised event)."""
     return {"rule": c.rule, "description": c.description, "period": c.period,
-            "raised_at": c.raised_at, "trigger_date": c.trigger_day, "event_ids": c.event_ids}
+            "raised_at": c.raised_at, "trigger_date": c.trigger_day, "event_ids": c.event_ids,
+            "threshold": c.threshold, "rule_set_version": c.rule_set_version,
+            "recorded": {"raised": {"event_id": c.event_id, "position": c.position}}}
 
 
 def leave_application(application_id: str, found: dict[str, Any]) -> dict[str, Any]:
@@ -91,9 +95,24 @@ def leave_application(application_id: str, found: dict[str, Any]) -> dict[str, A
 
 
 def task(t: Task, now: datetime) -> dict[str, Any]:
+    """A task as the case decided it; ``recorded``: the log position of each decision
+    about it (opened, closed, cancelled, overdue)."""
     return {"task_id": t.task_id, "pupil_id": t.pupil_id, "school_id": t.school_id,
-            "rule": t.rule, "title": t.title, "opened_at": t.opened_at, "due_at": t.due_at,
-            "status": t.status(now), "closed_at": t.closed_at, "closed_by": t.closed_by}
+            "rule": t.rule, "title": t.title, "legal_basis": t.legal_basis,
+            "episode": t.episode, "opened_at": t.opened_at, "due_at": t.due_at,
+            "status": t.status(now), "closed_at": t.closed_at, "closed_by": t.closed_by,
+            "cancelled_at": t.cancelled_at, "cancel_reason": t.cancel_reason,
+            "recorded": {what: {"position": p} for what, p in t.positions.items()}}
+
+
+def attested(items: list[dict[str, Any]], hashes: dict[int, str | None]
+             ) -> list[dict[str, Any]]:
+    """Concerns or tasks, each event that recorded them with its leaf hash in the audit
+    log (None where the reader may not see the event): a reader proves what was decided
+    and when with the audit log's inclusion proofs."""
+    return [{**item, "recorded": {what: {**where, "hash": hashes.get(where["position"])}
+                                  for what, where in item["recorded"].items()}}
+            for item in items]
 
 
 def case(pupil_id: str, found: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -110,7 +129,7 @@ def case(pupil_id: str, found: dict[str, Any], now: datetime) -> dict[str, Any]:
     for signed in grouped.get("agreement_versions", []):
         agreements[signed["agreement"]["agreement_id"]] = signed["agreement"]
     return {
-        "pupil_id": pupil_id, "stage": found["stage"],
+        "pupil_id": pupil_id, "stage": found["stage"], "episode": found["episode"],
         "stage_history": found["stage_history"],
         "tasks": [task(t, now) for t in found["tasks"]],
         "agreements": list(agreements.values()),

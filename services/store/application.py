@@ -13,6 +13,7 @@ from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
+from domain.case import FollowUpCase
 from domain.pupil import Pupil
 from projections.transcoding import register_domain_transcodings
 
@@ -29,9 +30,9 @@ class Skolefravaer(Application[UUID]):
     # the recorder's retry replaces them (measured: 1.2 s to recover a pool of 6; with
     # POSTGRES_PRE_PING, 28 s).
     env: ClassVar[dict[str, str]] = {"POSTGRES_CONNECT_TIMEOUT": "3"}
-    # A pupil accumulates hundreds of events a year; loading one replays from the
-    # latest snapshot instead of from enrolment.
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50}
+    # A pupil (and the pupil's case) accumulates hundreds of events a year; loading one
+    # replays from the latest snapshot instead of from the start.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50, FollowUpCase: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None, *,
                  session_options: str | None = None) -> None:

@@ -11,6 +11,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.calendar import Calendar, calendar_aggregate_id
+from domain.case import Context, FollowUpCase, case_aggregate_id
+from domain.envelope import Envelope
 from domain.errors import RuleViolation
 from domain.municipality import Municipality, municipality_aggregate_id
 from domain.pupil import Pupil, pupil_aggregate_id
@@ -54,11 +56,12 @@ class UnitOfWork:
             self._aggregates[aggregate_id] = self._app.find(aggregate_id)
         return self._aggregates[aggregate_id]
 
-    def stage(self, aggregate: Aggregate) -> int:
-        """Queue the aggregate's new events; answer the index of the first one."""
-        self._aggregates[aggregate.id] = aggregate
+    def stage(self, *aggregates: Aggregate) -> int:
+        """Queue the aggregates' new events, in this order; answer the index of the first."""
         first = len(self.pending)
-        self.pending.extend(aggregate.collect_events())
+        for aggregate in aggregates:
+            self._aggregates[aggregate.id] = aggregate
+            self.pending.extend(aggregate.collect_events())
         return first
 
     @property
@@ -74,6 +77,20 @@ class UnitOfWork:
                                 "this municipality", field="data.pupil_id")
         assert isinstance(pupil, Pupil)
         return pupil
+
+    def case(self, tenant: str, pupil: Pupil, cause: Envelope) -> FollowUpCase:
+        """The pupil's follow-up case; a new one, started by ``cause``, when it has none.
+        A new case is kept only when it is staged: a refused event leaves nothing."""
+        found = self.get(case_aggregate_id(tenant, pupil.pupil_id))
+        if found is None:
+            return FollowUpCase.started(cause, pupil.pupil_id)
+        assert isinstance(found, FollowUpCase)
+        return found
+
+    def context(self, tenant: str, pupil: Pupil) -> Context:
+        """What the pupil's case decides with: the rule set and school days of each day."""
+        return Context(pupil, lambda day: self.rules(tenant, day),
+                       lambda day: self.school_days(tenant, pupil, day))
 
     def calendar(self, tenant: str, pupil: Pupil, day: date) -> Calendar | None:
         enrolment = pupil.enrolments.get(school_year_of(day))

@@ -16,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from services.bootstrap import Service
+from tests.support import tokens
 from tests.support.case_events import contact, meeting
 from tests.support.events import absent, enrolled, envelope, new_pupil, school_days
 from tests.support.http import Gunicorn, call
@@ -138,7 +139,7 @@ def test_the_longest_texts_the_contract_takes_fit_in_the_pdf_dossier(
 
     head = max(r["position"] for r in posted.get_json()["results"])
     response = client.get(f"/v1/pupils/{pupil}/dossier?min_position={head}", headers={
-        "Accept": "application/pdf", "X-Skolefravaer-Role": "principal"})
+        "Accept": "application/pdf", **tokens.bearer(tokens.staff("principal"))})
 
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.data.startswith(b"%PDF")

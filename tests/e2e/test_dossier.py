@@ -88,11 +88,15 @@ def test_the_completeness_check_names_exactly_what_is_missing(office: Office) ->
     complete = office.dossier(scripted_case(office, time_of_contact=True, legal_basis=True))
 
     missing = {c["rule"]: c["missing"] for c in incomplete["completeness"]}
+    remarks = {c["rule"]: c["remarks"] for c in incomplete["completeness"]}
     assert set(missing) == {"POL-2", "POL-3", "POL-4"}
     assert len(missing["POL-2"]) == 1 and "oppgir ikke lovgrunnlag" in missing["POL-2"][0]
     assert missing["POL-3"] == []
-    assert len(missing["POL-4"]) == 1 and missing["POL-4"][0].endswith("mangler klokkeslett")
+    # POL-4 asks for the date and "helst klokkeslett": without the time it is met, remarked.
+    assert missing["POL-4"] == []
+    assert len(remarks["POL-4"]) == 1 and "uten klokkeslett" in remarks["POL-4"][0]
     assert all(c["met"] for c in complete["completeness"])
+    assert all(c["remarks"] == [] for c in complete["completeness"])
     assert [c["time"] for c in incomplete["contacts"]] == [None]
     assert incomplete["letters"][0]["states_legal_basis"] is False
     reads = office.client.get(f"/v1/pupils/{incomplete['pupil']['pupil_id']}/reads")
@@ -170,7 +174,7 @@ def test_the_pdf_and_html_are_in_norwegian_with_ae_oe_aa_intact(office: Office,
     document = pypdfium2.PdfDocument(pdf.data)
     text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
     for word in ("Fraværsoversikt", "Møter", "Åse Ødegård Ærø", "Nådd", "Etterprøving",
-                 "mangler klokkeslett", "opplæringslova"):
+                 "uten klokkeslett", "opplæringslova"):
         assert word in text.replace("\r\n", " ").replace("\n", " "), word
     image = document[0].render(scale=1.5).to_pil()
     image.save(tmp_path / "side-1.png")

@@ -31,6 +31,8 @@ from tests.support.case_events import (
 from tests.support.events import absent, calendar, enrolled, new_pupil, notice
 
 OSLO = ZoneInfo("Europe/Oslo")
+FOL16_PARTICIPANTS = [{"role": "guardian", "id": "guardian-1"}, {"role": "contact_teacher"},
+                      {"role": "principal"}, {"role": "bup"}]
 
 
 class Clock:
@@ -85,18 +87,21 @@ def ts(moment: str) -> str:
     return datetime.fromisoformat(moment).replace(tzinfo=OSLO).isoformat()
 
 
-@pytest.mark.rule("FOL-3", "FOL-4", "FOL-8", "FOL-9", "FOL-10", "FOL-13", "FOL-14",
+@pytest.mark.rule("FOL-3", "FOL-4", "FOL-5", "FOL-8", "FOL-9", "FOL-10", "FOL-13", "FOL-14",
                   "FOL-16", "FOL-17", "CT-2", "CT-3", "CT-4", "CT-5", "CT-6", "POL-1",
                   "POL-5")
 def test_from_the_first_unreported_absence_to_the_municipal_director(case: Case) -> None:
     p = case.pupil
-    # The first absence, not reported by the guardians: call them the same day (FOL-4).
+    # The first absence, not reported by the guardians: call them the same day (FOL-4),
+    # and the leadership is told the same day (FOL-5).
     step = case.at("2026-09-07T08:30", absent(p, "2026-09-07",
                                               occurred_at=ts("2026-09-07T08:30")))
     assert step["stage"] == "registration"
-    assert open_tasks(step) == {("FOL-4", "2026-09-07")}
+    assert open_tasks(step) == {("FOL-4", "2026-09-07"), ("FOL-5", "2026-09-07")}
     step = case.at("2026-09-07T09:00", contact(p, ts("2026-09-07T09:00"),
                                                occurred_at=ts("2026-09-07T09:00")))
+    assert open_tasks(step) == {("FOL-5", "2026-09-07")}
+    step = case.at("2026-09-07T09:30", leadership_informed(p, ts("2026-09-07T09:30")))
     assert open_tasks(step) == set()
 
     # Two more days that month, reported: CON-1 is reached and the case is a concern.
@@ -176,7 +181,9 @@ def test_from_the_first_unreported_absence_to_the_municipal_director(case: Case)
                        {"kind": "measures_tried", "ref": "r3"}]))
     assert step["stage"] == "referral"
     assert open_tasks(step) == {("FOL-16", "2027-01-22"), ("FOL-13", "2026-11-15")}
-    step = case.at("2027-01-12T10:00", meeting(p, "external_agencies", ts("2027-01-12T09:00")),
+    # FOL-16: the pupil, the guardians, the contact teacher and the principal meet.
+    step = case.at("2027-01-12T10:00", meeting(p, "external_agencies", ts("2027-01-12T09:00"),
+                                               participants=FOL16_PARTICIPANTS),
                    measure_evaluated(ts("2027-01-12T10:00"), "did_not_work"))
     assert open_tasks(step) == set()
 

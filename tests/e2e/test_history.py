@@ -70,11 +70,19 @@ def test_as_of_a_moment_between_shows_the_state_before_a_correction_and_a_late_n
                                                   "total": 2}
     assert after["state"]["absence"]["days"] == {"documented": 1, "undocumented": 0,
                                                  "total": 1}
-    assert [e["type"] for e in before["events"]] == ["PupilEnrolled", "AbsenceRecorded",
-                                                     "AbsenceRecorded"]
-    assert [e["type"] for e in after["events"]][-2:] == ["RecordCorrected",
-                                                         "AbsenceNoticeReceived"]
-    late = after["events"][-1]
+    posted = [e for e in after["events"] if e["actor"]["role"] != "skolefravaer"]
+    assert [e["type"] for e in before["events"]
+            if e["actor"]["role"] != "skolefravaer"] == ["PupilEnrolled", "AbsenceRecorded",
+                                                          "AbsenceRecorded"]
+    assert [e["type"] for e in posted][-2:] == ["RecordCorrected", "AbsenceNoticeReceived"]
+    # What the service decided on them is listed too, each where it was recorded: the
+    # correction cancels what the wrong absence opened, the notice closes the same-day call.
+    decided = [(e["type"], e["data"].get("rule")) for e in after["events"]
+               if e["position"] > posted[-2]["position"]]
+    assert decided == [("TaskCancelled", "FOL-4"), ("TaskCancelled", "FOL-5"),
+                       ("AbsenceNoticeReceived", None), ("TaskClosed", "FOL-4"),
+                       ("TaskClosed", "FOL-5")]
+    late = posted[-1]
     assert late["occurred_at"] == "2026-09-10T11:30:00+02:00"
     assert late["recorded_at"].startswith("2026-09-10T12:00:00")
     assert all(len(e["hash"]) == 64 for e in after["events"])

@@ -22,6 +22,7 @@ from services.evidence.recorder import AuditLog, Signer, leaf_bytes, notificatio
 from services.evidence.verify import VerifyResult, verify_store
 from tests.support.audit import recorded_leaf_hashes
 from tests.support.events import absent, enrolled, new_pupil, school_days
+from tests.support.store import stored
 
 NO_ENVIRONMENT: dict[str, str] = {}  # use the key kept in audit_key, whatever the shell says
 
@@ -99,15 +100,18 @@ def test_a_gap_in_the_positions_is_not_tampering(
     assert verify(pg_service).intact
 
 
-def test_events_stored_after_the_audit_log_are_not_yet_checked(pg_service: Service) -> None:
+def test_events_stored_after_the_audit_log_are_not_yet_checked(
+        pg_service: Service, sql: psycopg.Connection[tuple[object, ...]]) -> None:
     ingest(pg_service)
     log = audit(pg_service)
+    checked = stored_count(sql)
     later = ingest(pg_service, pupils=1)
 
     result = verify(pg_service)
 
     assert result.intact
-    assert log.lag() == len(later) * 2  # events and their receipts
+    # the events, their receipts and what the service decided on them
+    assert log.lag() == stored_count(sql) - checked > len(later) * 2
     assert result.checked == log.position() < min(later)
 
 
@@ -301,10 +305,12 @@ def test_the_audit_log_catches_up_and_proves_every_event_in_its_checkpoint(
     note = proofs.note
     checkpoint = checkpoints.parse_and_verify(note, key.public_key())
 
+    held = stored(sqlite_service.app)
     assert log.lag() == 0
-    assert checkpoint.size == len(notifications) == 88
+    assert (held.posted, held.receipts) == (44, 44)  # and what was decided on them
+    assert checkpoint.size == len(notifications) == held.rows
     assert merkle.root(recorded_leaf_hashes(log, checkpoint.size)) == checkpoint.root
-    assert log.latest_checkpoint() == (88, note)  # one per size
+    assert log.latest_checkpoint() == (held.rows, note)  # one per size
     for index, notification in enumerate(notifications):
         leaf_index, proof = proofs.by_position[notification.id]
         size = proofs.size
@@ -312,7 +318,7 @@ def test_the_audit_log_catches_up_and_proves_every_event_in_its_checkpoint(
         assert merkle.verify_inclusion(notification_leaf_hash(notification), leaf_index, size,
                                        proof, checkpoint.root)
     assert verify_store(sqlite_service.app, sqlite_service.views,
-                        key=key.public_key()) == VerifyResult(True, 88, None, None)
+                        key=key.public_key()) == VerifyResult(True, held.rows, None, None)
 
 
 def test_an_exported_event_verifies_offline(sqlite_service: Service) -> None:

@@ -18,7 +18,7 @@ from services.evidence.keys import build_audit_log, public_key
 from services.evidence.recorder import LOWEST_STORED_LEVEL, AuditLog, recorded_at
 from services.evidence.verify import verify_store
 from tests.support.audit import recorded_leaf_hashes
-from tests.support.events import absent, enrolled, new_pupil, school_days
+from tests.support.events import enrolled, new_pupil
 
 NO_ENVIRONMENT: dict[str, str] = {}
 LOG_SIZE = 70  # stored events: 35 posted, each with its receipt
@@ -35,10 +35,9 @@ def service(request: pytest.FixtureRequest) -> Service:
 
 
 def stored_events(service: Service, posted: int = LOG_SIZE // 2) -> list[int]:
-    """Post ``posted`` events (the first an enrolment); answer every stored position."""
-    pupil = new_pupil()
-    service.ingestor.ingest([enrolled(pupil), *(absent(pupil, day)
-                                                for day in school_days(posted - 1))])
+    """Post ``posted`` enrolments (each stored with its receipt, and nothing decided on
+    them); answer every stored position."""
+    service.ingestor.ingest([enrolled(new_pupil()) for _ in range(posted)])
     return [n.id for n in service.app.recorder.select_notifications(start=1, limit=10_000)]
 
 

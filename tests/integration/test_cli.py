@@ -22,6 +22,7 @@ from services.cli import status
 from services.config import Settings
 from tests.conftest import ROOT
 from tests.support.events import absent, enrolled, new_pupil, school_days
+from tests.support.store import stored
 
 EXAMPLE = json.loads((ROOT / "docs/examples/batch.json").read_text())
 COMMAND = str(Path(sys.executable).with_name("skolefravaer"))
@@ -55,17 +56,28 @@ def run_on_terminal(args: list[str], environ: dict[str, str], typed: bytes = b""
     return process.wait(timeout=60), seen.decode(errors="replace")
 
 
-STORED = 2 * len(EXAMPLE["events"])  # each event and its receipt
-
-
 @pytest.fixture
-def sqlite_environ(tmp_path: Path) -> dict[str, str]:
+def example_store(tmp_path: Path) -> tuple[dict[str, str], int]:
+    """A store holding the example batch: each event, its receipt, and what the service
+    decided on them; and how many stored events that is."""
     environ = {"SQLITE_DBNAME": str(tmp_path / "store.sqlite")}
     service = build(Settings.from_environ(environ))
     service.ingestor.ingest(EXAMPLE["events"])
-    assert service.app.recorder.max_notification_id() == STORED
+    held = stored(service.app)
+    assert (held.posted, held.receipts) == (len(EXAMPLE["events"]), len(EXAMPLE["events"]))
+    assert service.app.recorder.max_notification_id() == held.rows
     service.close()
-    return environ
+    return environ, held.rows
+
+
+@pytest.fixture
+def sqlite_environ(example_store: tuple[dict[str, str], int]) -> dict[str, str]:
+    return example_store[0]
+
+
+@pytest.fixture
+def stored_count(example_store: tuple[dict[str, str], int]) -> int:
+    return example_store[1]
 
 
 def test_help_is_plain_text_and_the_version_comes_from_the_package(
@@ -82,37 +94,37 @@ def test_help_is_plain_text_and_the_version_comes_from_the_package(
 
 
 def test_verify_shows_a_progress_bar_on_a_terminal_and_none_elsewhere(
-        sqlite_environ: dict[str, str]) -> None:
+        sqlite_environ: dict[str, str], stored_count: int) -> None:
     code, seen = run_on_terminal(["verify"], sqlite_environ)
     elsewhere = run(["verify"], sqlite_environ)
 
     assert code == 0 and "\r" in seen and "100%" in seen
-    assert f"intact: {STORED} stored events checked" in seen
+    assert f"intact: {stored_count} stored events checked" in seen
     assert elsewhere.returncode == 0
-    assert elsewhere.stdout.startswith(f"intact: {STORED} stored events checked")
+    assert elsewhere.stdout.startswith(f"intact: {stored_count} stored events checked")
     assert "\r" not in elsewhere.stderr
 
 
 def test_rebuild_without_a_terminal_refuses_unless_told_yes(
-        sqlite_environ: dict[str, str]) -> None:
+        sqlite_environ: dict[str, str], stored_count: int) -> None:
     refused = run(["rebuild"], sqlite_environ)
     rebuilt = run(["rebuild", "--yes"], sqlite_environ)
 
     assert refused.returncode == 1 and "pass --yes" in refused.stderr
     assert "rebuilt" not in refused.stdout
     assert rebuilt.returncode == 0
-    assert rebuilt.stdout == f"pupil-views rebuilt from {STORED} events\n"
+    assert rebuilt.stdout == f"pupil-views rebuilt from {stored_count} events\n"
     assert "\r" not in rebuilt.stderr
 
 
 def test_rebuild_on_a_terminal_asks_first_and_shows_progress(
-        sqlite_environ: dict[str, str]) -> None:
+        sqlite_environ: dict[str, str], stored_count: int) -> None:
     declined, seen_declined = run_on_terminal(["rebuild"], sqlite_environ, typed=b"n\n")
     code, seen = run_on_terminal(["rebuild"], sqlite_environ, typed=b"y\n")
 
     assert declined == 1 and "[y/N]" in seen_declined and "not rebuilt" in seen_declined
     assert code == 0 and "[y/N]" in seen and "100%" in seen
-    assert f"pupil-views rebuilt from {STORED} events" in seen
+    assert f"pupil-views rebuilt from {stored_count} events" in seen
 
 
 @pytest.fixture
@@ -134,6 +146,7 @@ def test_status_reads_the_lags_the_workers_report_without_building_the_service(
     try:
         reported = {worker.name: worker.lag() for worker in service.workers}
         read = status.worker_lags(Settings.from_environ(environ))
+        held = stored(service.app)
     finally:
         service.close()
     built_nothing = subprocess.run(
@@ -145,9 +158,11 @@ def test_status_reads_the_lags_the_workers_report_without_building_the_service(
     assert read == reported
     assert list(read) == ["pupil-views", "audit-log", "relay:absence.events.v1",
                           "relay:outbox", "clock:overdue"]
-    assert (read["pupil-views"], read["audit-log"]) == (6, 14)  # events and receipts
+    # Nothing audited yet; the views have the first batch (events, receipts, decisions).
+    assert read["audit-log"] == held.rows and 0 < read["pupil-views"] < held.rows
     assert built_nothing.returncode == 1  # lags past --max-lag 1
-    assert built_nothing.stdout.splitlines()[:2] == ["pupil-views: lag 6", "audit-log: lag 14"]
+    assert built_nothing.stdout.splitlines()[:2] == [f"pupil-views: lag {read['pupil-views']}",
+                                                     f"audit-log: lag {held.rows}"]
     assert built_nothing.stdout.splitlines()[-1] == "[]"
 
 

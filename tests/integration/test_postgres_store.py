@@ -14,6 +14,7 @@ from services.bootstrap import Service, build
 from services.config import Settings
 from services.intake.ingestion import StoreUnavailable
 from tests.support.events import absent, enrolled, new_pupil, notice, school_days
+from tests.support.store import stored
 
 
 def stored_rows(service: Service) -> int:
@@ -34,7 +35,9 @@ def test_a_batch_posted_twice_is_stored_once(pg_service: Service) -> None:
 
     assert {o.status for o in first} == {"accepted"}
     assert {o.status for o in second} == {"duplicate"}
-    assert stored_rows(pg_service) == rows_after_first == 2 * len(batch)  # event + receipt
+    assert stored_rows(pg_service) == rows_after_first == stored(pg_service.app).rows
+    held = stored(pg_service.app)
+    assert (held.posted, held.receipts, held.repeated_event_ids) == (len(batch), len(batch), 0)
 
 
 def test_the_same_event_id_with_other_content_is_rejected_and_changes_nothing(
@@ -78,7 +81,9 @@ def test_concurrent_writers_to_the_same_pupils_all_land_exactly_once(
 
     accepted = sum(statuses.count("accepted") for statuses in results)
     assert accepted == sum(len(b) for b in batches)
-    assert stored_rows(setup) == 2 * (len(pupils) + accepted)
+    held = stored(setup.app)
+    assert (held.posted, held.receipts) == (len(pupils) + accepted, len(pupils) + accepted)
+    assert held.repeated_event_ids == 0 and stored_rows(setup) == held.rows
     setup.close()
 
 

@@ -11,6 +11,7 @@ from services.http.context import consistent, known_tenant, service
 from services.http.context.access import caller, current_reader
 from services.http.resources import Blueprint
 from services.http.schemas import HistoryQuerySchema, PupilQuerySchema
+from services.reads.history import attested
 
 blp = Blueprint("history", __name__, url_prefix="/v1/pupils",
                 description="Histories and their readers")
@@ -31,7 +32,8 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
                         f"history as_of={as_of.isoformat() if as_of else 'now'}")
     return jsonify({"pupil_id": str(pupil_id),
                     "as_of": (as_of or history.clock()).isoformat(), "events": listed,
-                    "state": history.state(pupil_id, tenant, as_of, reader, stored)})
+                    "state": attested(history.state(pupil_id, tenant, as_of, reader, stored),
+                                      listed)})
 
 
 @blp.route("/<uuid:pupil_id>/reads", methods=["GET"])

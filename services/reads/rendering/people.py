@@ -348,9 +348,10 @@ def _period(start: str, end: str) -> str:
 
 def _completeness(case: Case) -> Section:
     return {"id": "kontroll", "title": "Kontroll av dokumentasjonen (POL-2 til POL-4)",
-            "blocks": [table(["Regel", "Krav", "Oppfylt", "Mangler"], (
+            "blocks": [table(["Regel", "Krav", "Oppfylt", "Mangler / merknad"], (
                 [c["rule"], c["requirement"], t.yes_no(c["met"]),
-                 "\n".join(c["missing"]) or "–"] for c in case.d["completeness"]))]}
+                 "\n".join(c["missing"] + c.get("remarks", [])) or "–"]
+                for c in case.d["completeness"]))]}
 
 
 def _contacts(case: Case) -> Section:

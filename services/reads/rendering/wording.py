@@ -36,6 +36,11 @@ TYPES_NB = {
     "SchoolHealthServiceNotified": "Skolehelsetjenesten varslet",
     "SafeguardingConcernRecorded": "Bekymring (helse/tvang) registrert",
     "HomeVisitOffered": "Hjemmebesøk tilbudt", "TaskOverdue": "Frist overskredet",
+    # What the service decided (docs/decisions.md)
+    "CaseStarted": "Oppfølgingssak startet", "ConcernRaised": "Bekymringsfullt fravær",
+    "StageChanged": "Saken i ny fase", "TaskOpened": "Oppgave med frist",
+    "TaskClosed": "Oppgave utført", "TaskCancelled": "Oppgave bortfalt",
+    "DayClosed": "Skoledagen avsluttet",
 }
 MEETINGS_NB = {
     "pupil_conversation": "Samtale med eleven", "guardian_conversation": "Samtale med foresatte",

@@ -18,6 +18,6 @@ def due(db: ViewDatabase, now: datetime, limit: int = 500
     with db.transaction() as tx:
         rows = tx.execute(
             "SELECT task_id, tenant, pupil_id, rule, due_at FROM case_task WHERE "
-            "closed_at IS NULL AND overdue_at IS NULL ORDER BY due_at LIMIT :limit",
+            "closed_at IS NULL AND overdue_at IS NULL ORDER BY due_at, task_id LIMIT :limit",
             {"limit": limit})
     return [r for r in rows if datetime.fromisoformat(r[4]) < now]

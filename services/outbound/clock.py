@@ -1,10 +1,17 @@
 """The clock that records deadlines passing (FOL, CT, MISS): a task whose due time has
 passed undone turns overdue even when nothing else happens, and that is itself an event
-in the log (``TaskOverdue``), published on ``absence.alerts.v1``."""
+in the log (``TaskOverdue``), published on ``absence.alerts.v1``.
+
+It records in small batches and yields to the clients: a batch of overdue events touches
+many pupils, and when client writers keep storing events of the same pupils first, the
+batch (decided again each time) can lose every attempt. Then it halves its batches — down
+to one pupil's task, which a client's writes cannot keep beating — and grows them again
+after each batch it stored.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid5
@@ -13,9 +20,10 @@ from domain.envelope import Role
 from domain.ids import NAMESPACE
 from projections.cases import CaseReader
 from projections.follower import Worker
-from services.intake.ingestion import Ingestor
+from services.intake.ingestion import Ingestor, StoreUnavailable
 
 CLOCK_ACTOR = {"id": "skolefravaer-clock", "role": Role.SERVICE.value}
+MAX_BATCH = 50
 
 
 class OverdueClock(Worker):
@@ -27,15 +35,27 @@ class OverdueClock(Worker):
         self.ingestor = ingestor
         self.cases = cases
         self.clock = clock
+        self.batch_size = MAX_BATCH
 
     def run_once(self) -> int:
         """Record every task now past due; answer how many were recorded."""
-        now = self.clock()
-        due = self.cases.due(now)
-        if not due:
-            return 0
-        outcomes = self.ingestor.ingest([self._event(*row) for row in due], internal=True)
-        return sum(1 for o in outcomes if o.status == "accepted")
+        waiting = [self._event(*row) for row in self.cases.due(self.clock())]
+        recorded = 0
+        while waiting:
+            batch = waiting[:self.batch_size]
+            try:
+                outcomes = self.ingestor.ingest(batch, internal=True)
+            except StoreUnavailable as unavailable:
+                # An outage (the store's error is the cause) is the worker's to retry; a
+                # batch that kept losing to concurrent writers is tried again, smaller.
+                if unavailable.__cause__ is not None or self.batch_size == 1:
+                    raise
+                self.batch_size = max(1, self.batch_size // 2)
+                continue
+            self.batch_size = min(MAX_BATCH, self.batch_size * 2)
+            waiting = waiting[len(batch):]
+            recorded += sum(1 for o in outcomes if o.status == "accepted")
+        return recorded
 
     @staticmethod
     def _event(task_id: str, tenant: str, pupil_id: str, rule: str,
@@ -52,3 +72,8 @@ class OverdueClock(Worker):
 
     def lag(self) -> int:
         return len(self.cases.due(self.clock()))
+
+    def reached(self) -> Hashable:
+        """The task it would record next: it changes as the clock records them."""
+        first = self.cases.due(self.clock(), limit=1)
+        return first[0][0] if first else None

@@ -76,6 +76,16 @@ def pg_environ(postgres_conninfo: str, pg_schema: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def relay_environ(pg_environ: dict[str, str], kafka_bootstrap: str) -> dict[str, str]:
+    suffix = pg_environ["POSTGRES_SCHEMA"]  # topics of their own for each test
+    default = Settings.from_environ({})
+    return {**pg_environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "SKOLEFRAVAER_EVENTS_TOPIC": f"{default.events_topic}.{suffix}",
+            "SKOLEFRAVAER_ALERTS_TOPIC": f"{default.alerts_topic}.{suffix}",
+            "SKOLEFRAVAER_STATUS_TOPIC": f"{default.status_topic}.{suffix}"}
+
+
+@pytest.fixture
 def pg_service(pg_environ: dict[str, str]) -> Iterator[Service]:
     service = build(Settings.from_environ(pg_environ))
     yield service

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from projections.follower import Worker
+from projections.follower import Unavailable, Worker
 from services.bootstrap import Service
 from services.http import metrics
 from services.http.context import service
@@ -66,7 +66,7 @@ def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
     def check(name: str, probe: Callable[[], Any]) -> None:
         try:
             checks[name] = {"ok": True, **(probe() or {})}
-        except NotReady as error:
+        except (NotReady, Unavailable) as error:  # they say why
             checks[name] = {"ok": False, "error": str(error)}
         except Exception as error:  # a probe failing is the answer, not an error
             checks[name] = {"ok": False, "error": type(error).__name__}

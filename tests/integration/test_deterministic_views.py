@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections import outbox
+from projections.db import Transaction
 from projections.follower import Follower
 from projections.pupil_views import PupilViews
 from services.bootstrap import Service, build
@@ -82,8 +83,8 @@ def test_two_rebuilds_of_the_same_log_give_byte_identical_view_tables(
         PupilViews().clear(tx)
     follower = Follower(service.app, service.pupil_views.sink, batch_size=half_way)
     follower.run_once()
-    with service.views.transaction() as tx:  # rows now lie in event_id order: random
-        tx.execute("CLUSTER absence_fact USING absence_fact_pkey")
+    with service.views.transaction() as tx:
+        reorder_physically(tx)
     follower.catch_up()
     second_rebuild, second_alerts = snapshot(service.views), alerts(service)
     service.close()
@@ -94,6 +95,15 @@ def test_two_rebuilds_of_the_same_log_give_byte_identical_view_tables(
     assert differences(first_rebuild, second_rebuild) == {}
     assert first_alerts == second_alerts
     assert differences(built_live, first_rebuild) == {}
+
+
+def reorder_physically(tx: Transaction) -> None:
+    """Rewrite each view table in the order of its primary key: for most, ids that are
+    UUIDs, so in no order the log knows of."""
+    for table in PupilViews.TABLES:
+        if tx.execute("SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() "
+                      "AND indexname = :index", {"index": f"{table}_pkey"}):
+            tx.execute(f"CLUSTER {table} USING {table}_pkey")
 
 
 def alerts(service: Service) -> list[tuple[Any, ...]]:

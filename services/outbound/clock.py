@@ -19,7 +19,7 @@ from uuid import uuid5
 from domain.envelope import Role
 from domain.ids import NAMESPACE
 from projections.cases import CaseReader
-from projections.follower import Worker
+from projections.follower import Unavailable, Worker
 from services.intake.ingestion import Ingestor, StoreUnavailable
 
 CLOCK_ACTOR = {"id": "skolefravaer-clock", "role": Role.SERVICE.value}
@@ -49,7 +49,7 @@ class OverdueClock(Worker):
                 # An outage (the store's error is the cause) is the worker's to retry; a
                 # batch that kept losing to concurrent writers is tried again, smaller.
                 if unavailable.__cause__ is not None or self.batch_size == 1:
-                    raise
+                    raise Unavailable(f"the event store: {unavailable}") from unavailable
                 self.batch_size = max(1, self.batch_size // 2)
                 continue
             self.batch_size = min(MAX_BATCH, self.batch_size * 2)

@@ -103,6 +103,9 @@ class Deployment:
             os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
+        """Stop every process (again: nothing)."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._supervisor.join()
         for command in (self.projector, self.relay):

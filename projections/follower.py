@@ -23,7 +23,7 @@ from projections.outages import OUTAGES
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 10.0  # seconds: a part that is back is used again within this
+MAX_BACKOFF = 5.0  # seconds: a part that is back is used again within this
 STANDBY_INTERVAL = 1.0  # seconds between a waiting worker's tries to take over
 
 

@@ -35,7 +35,7 @@ class Ledger:
     positions: dict[str, int] = field(default_factory=dict)  # acknowledged: event → position
     statuses: Counter[int] = field(default_factory=Counter)
     unanswered: list[str] = field(default_factory=list)  # connection lost, timed out
-    first_answered_duplicate: int = 0  # stored by the store's own retry of the commit
+    first_answered_duplicate: int = 0  # the commit went through as the database went away
     posting: threading.Event = field(default_factory=threading.Event)  # a post just began
     wrong: list[str] = field(default_factory=list)  # anything a client must never see
 

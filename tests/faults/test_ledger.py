@@ -168,7 +168,7 @@ def figures(ledger: Ledger, lost: list[str], twice: list[str],
         f"lost: {len(lost)}; duplicated: {len(twice)}",
         f"answers: {dict(sorted(statuses.items()))}; 500s seen: {statuses[500]}; "
         f"unanswered (connection lost): {len(ledger.unanswered)}; first posts answered "
-        f"duplicate (stored by the store's own retry): {ledger.first_answered_duplicate}",
+        f"duplicate (stored as the database went away): {ledger.first_answered_duplicate}",
         f"topic: {messages} messages, {resent} sent twice (at-least-once)",
         f"recovery seconds (a batch stored and /readyz 200 again): max {worst:.1f}",
         *(f"  {name}: {', '.join(f'{s:.1f}' for s in seconds)}"

@@ -172,7 +172,9 @@ def facts(tx: Transaction, pupil_id: UUID, tenant: str | None,
     window = "" if between is None else " AND to_day >= :first AND from_day <= :last"
     rows = tx.execute(
         "SELECT event_id, kind, from_day, to_day, period, periods, received_on "
-        "FROM absence_fact " + FOR_PUPIL + " AND void = 0" + window,
+        "FROM absence_fact " + FOR_PUPIL + " AND void = 0" + window
+        # In log order, whatever order the rows lie in: the concerns cite these events.
+        + " ORDER BY position, event_id",
         {"pupil_id": str(pupil_id), "tenant": tenant,
          **({} if between is None else {"first": between[0].isoformat(),
                                         "last": between[1].isoformat()})})
@@ -230,6 +232,7 @@ def calendars(tx: Transaction, pupil_id: UUID, tenant: str | None,
         "SELECT p.school_year, c.calendar FROM pupil_year p LEFT JOIN school_calendar c "
         "ON c.tenant = p.tenant AND c.school_id = p.school_id AND c.school_year = p.school_year "
         "WHERE p.pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR p.tenant = :tenant) "
-        "AND (CAST(:year AS TEXT) IS NULL OR p.school_year = :year)",
+        "AND (CAST(:year AS TEXT) IS NULL OR p.school_year = :year) "
+        "ORDER BY p.tenant, p.school_year",
         {"pupil_id": str(pupil_id), "tenant": tenant, "year": school_year})
     return SchoolDays.of(codec.loads(c) if c else None for _, c in rows)

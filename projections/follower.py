@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Hashable, Sequence, Set
+from collections.abc import Callable, Hashable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,8 +18,17 @@ from eventsourcing.application import Application
 
 from projections import positions
 from projections.db import Transaction, ViewDatabase
+from projections.leases import ALWAYS, Lease
+from projections.outages import OUTAGES
 
 log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 5.0  # seconds: a part that is back is used again within this
+STANDBY_INTERVAL = 1.0  # seconds between a waiting worker's tries to take over
+
+
+class Unavailable(Exception):
+    """A part the worker needs (the broker, say) does not answer now; retried quietly."""
 
 
 @dataclass(frozen=True)
@@ -82,18 +91,27 @@ class ViewSink:
 
 class Worker:
     """A loop that delivers batches until stopped, under supervision: errors are logged,
-    reported as ``last_error`` and retried with backoff, never silently dropped."""
+    reported as ``last_error`` and retried with backoff, never silently dropped.
+
+    It works only while it holds its ``lease`` (one worker of a kind at a time, whichever
+    process runs it); otherwise it waits and tries again every second or so."""
 
     name: str
 
     def __init__(self) -> None:
         self.last_error: str | None = None
         self.stopped = threading.Event()
+        self.lease: Lease = ALWAYS
+        self.stall = StallWatch()
 
     def run_once(self) -> int:
         raise NotImplementedError
 
     def lag(self) -> int:
+        raise NotImplementedError
+
+    def reached(self) -> Hashable:
+        """How far it has come (its saved position): what moves while it makes progress."""
         raise NotImplementedError
 
     def catch_up(self) -> int:
@@ -116,20 +134,39 @@ class Worker:
         return True
 
     def run(self, poll_interval: float = 0.2) -> None:
-        backoff = poll_interval
+        backoff, standing_by = poll_interval, False
         while not self.stopped.is_set():
             try:
+                if not self.lease.held():
+                    if not standing_by:
+                        log.info("%s runs in another process; standing by", self.name)
+                    standing_by = True
+                    self.stopped.wait(max(poll_interval, STANDBY_INTERVAL))
+                    continue
+                if standing_by:
+                    log.info("%s: taking over", self.name)
+                standing_by = False
                 delivered = self.run_once()
+            except positions.PositionMoved:
+                continue  # a request settling this worker was first: its batch is as good
             except Exception as error:  # supervised: keep following, report health
                 self.last_error = type(error).__name__
-                log.exception("%s failed; retrying in %.1fs", self.name, backoff)
+                self._log_failure(error, backoff)
                 self.stopped.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             self.last_error = None
             backoff = poll_interval
             if not delivered:
                 self.stopped.wait(poll_interval)
+
+    def _log_failure(self, error: Exception, backoff: float) -> None:
+        if isinstance(error, (Unavailable, *OUTAGES)):
+            # Expected while a database or broker restarts: a line, not a traceback.
+            log.warning("%s: %s (%s); retrying in %.1fs", self.name, type(error).__name__,
+                        error, backoff)
+        else:
+            log.exception("%s failed; retrying in %.1fs", self.name, backoff)
 
     def stop(self) -> None:
         self.stopped.set()
@@ -142,6 +179,27 @@ class Worker:
                                   name=f"worker-{self.name}", daemon=True)
         thread.start()
         return thread
+
+
+class StallWatch:
+    """A worker seen from outside — a readiness probe, perhaps in another process: for how
+    long it has had work waiting without moving."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._since: tuple[Hashable, float] | None = None
+        self._mutex = threading.Lock()
+
+    def seconds(self, reached: Hashable, lag: int) -> float:
+        """Seconds since it last moved (or since work was first seen waiting); 0 when idle."""
+        with self._mutex:
+            now = self._clock()
+            if lag <= 0:
+                self._since = None
+                return 0.0
+            if self._since is None or self._since[0] != reached:
+                self._since = (reached, now)
+            return now - self._since[1]
 
 
 class Follower(Worker):
@@ -168,6 +226,9 @@ class Follower(Worker):
     def lag(self) -> int:
         head = self.app.recorder.max_notification_id() or 0
         return max(0, head - self.sink.position())
+
+    def reached(self) -> Hashable:
+        return self.sink.position()
 
     def close(self) -> None:
         close = getattr(self.sink, "close", None)

@@ -70,7 +70,8 @@ class PupilLogReader:
         with self.db.transaction() as tx:
             found = tx.execute("SELECT tenant FROM pupil_log WHERE pupil_id = :pupil_id "
                                "AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant) "
-                               "LIMIT 1", {"pupil_id": str(pupil_id), "tenant": tenant})
+                               "ORDER BY tenant LIMIT 1",
+                               {"pupil_id": str(pupil_id), "tenant": tenant})
         return str(found[0][0]) if found else None
 
     def entries(self, pupil_id: UUID, tenant: str, as_of: datetime | None, *,

@@ -129,7 +129,7 @@ class PupilViews:
                          default=years[0][0] if years else None)
             tally = absence.tally_of(stored, latest)
             raised = tx.execute("SELECT rule, period FROM concern WHERE tenant = :tenant AND "
-                                "pupil_id = :pupil_id ORDER BY position",
+                                "pupil_id = :pupil_id ORDER BY position, rule, period",
                                 {"tenant": tenant, "pupil_id": str(pupil_id)})
             outbox.put(tx, end, outbox.STATUS_TOPIC, str(pupil_id), {
                 "tenant": tenant, "pupil_id": str(pupil_id), "school_year": latest,

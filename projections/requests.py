@@ -95,7 +95,7 @@ class RequestReader:
             rows = tx.execute(
                 "SELECT pupil_id, application, recommendation, decision, applied_at, tenant "
                 "FROM leave_application WHERE application_id = :id "
-                "AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)",
+                "AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant) ORDER BY tenant",
                 {"id": application_id, "tenant": tenant})
         if not rows:
             return None
@@ -111,7 +111,8 @@ class RequestReader:
         with self.db.transaction() as tx:
             rows = tx.execute(
                 "SELECT kind, request, decision FROM diploma_request " + FOR_PUPIL
-                + " AND (CAST(:year AS TEXT) IS NULL OR school_year = :year) ORDER BY position",
+                + " AND (CAST(:year AS TEXT) IS NULL OR school_year = :year) "
+                "ORDER BY position, request_id",
                 {"pupil_id": str(pupil_id), "tenant": tenant, "year": school_year})
         return [(kind, codec.loads(r), codec.loads(d)) for kind, r, d in rows]
 

@@ -55,7 +55,7 @@ class RoutineReader:
             rows = tx.execute(
                 "SELECT kind, scope_id, period, done FROM school_routine WHERE "
                 "school_id = :school AND half_year = :half AND "
-                "(CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant) ORDER BY position",
+                "(CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant) ORDER BY position, event_id",
                 {"school": school_id, "half": half_year, "tenant": tenant})
         grade_team = [r for r in rows if r[0] == "grade_team"]
         leadership = [r for r in rows if r[0] == "leadership_school"]

@@ -14,6 +14,7 @@ from projections.cases import CaseReader
 from projections.concerns import ConcernReader
 from projections.db import PostgresViews, SQLiteViews, ViewDatabase
 from projections.follower import Follower, ViewSink, Worker
+from projections.leases import FileLeases, Leases, PostgresLeases
 from projections.pupil_views import PupilViews
 from projections.requests import RequestReader
 from projections.school_routine import RoutineReader
@@ -49,6 +50,7 @@ class Service:
     relays: list[Worker] = field(default_factory=list)
     clocks: list[Worker] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
+    leases: Leases | None = None
 
     @property
     def pupil_views(self) -> Follower:
@@ -72,6 +74,8 @@ class Service:
             thread.join(timeout=5)
         for relay in self.relays:
             relay.close()
+        if self.leases is not None:
+            self.leases.close()  # a waiting worker elsewhere takes over now
         self.views.close()
         self.app.close()
 
@@ -113,11 +117,17 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
     ingestor = Ingestor(app, **ingestor_options)
     current = PupilViewReaders.over(views)
     history = History(app, views, current, ingestor.clock)
-    return Service(settings=settings, app=app, views=views, ingestor=ingestor,
-                   absence=current.absence, concerns=current.concerns,
-                   requests=RequestReader(views), cases=current.cases,
-                   routine=RoutineReader(views), history=history,
-                   dossiers=Dossiers(history, current, audit,
-                                     lambda: public_key(views, settings.key_environ())),
-                   projections=[pupil_views], audit_log=audit, relays=relays,
-                   clocks=[OverdueClock(ingestor, current.cases, ingestor.clock)])
+    leases: Leases = (PostgresLeases(settings.postgres_conninfo()) if settings.uses_postgres
+                      else FileLeases(settings.sqlite_dbname))
+    service = Service(settings=settings, app=app, views=views, ingestor=ingestor,
+                      absence=current.absence, concerns=current.concerns,
+                      requests=RequestReader(views), cases=current.cases,
+                      routine=RoutineReader(views), history=history,
+                      dossiers=Dossiers(history, current, audit,
+                                        lambda: public_key(views, settings.key_environ())),
+                      projections=[pupil_views], audit_log=audit, relays=relays,
+                      clocks=[OverdueClock(ingestor, current.cases, ingestor.clock)],
+                      leases=leases)
+    for worker in service.workers:  # one of each kind at work, whichever process runs it
+        worker.lease = leases.lease(worker.name)
+    return service

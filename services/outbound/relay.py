@@ -4,6 +4,11 @@ Both relays send a batch, wait until the broker has acknowledged every message, 
 then save their new position. A crash in between sends some messages again
 (at-least-once); consumers dedupe by ``event_id`` (events, alerts) or keep the latest per
 key (pupil status).
+
+A producer that failed is thrown away and the next attempt builds a new one (after the
+worker's backoff), creating the topics again: kafka-python's idempotent producer can be
+left in a fatal state for good — ``InitProducerIdResponse UnknownError`` from a broker that
+came back without its state — and would fail every send after.
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from projections import outbox, positions
 from projections.db import ViewDatabase
-from projections.follower import LoggedEvent, Worker
+from projections.follower import LoggedEvent, Unavailable, Worker
 from services.config import Settings
 from services.outbound.publication import Sequences
 
@@ -24,10 +29,20 @@ log = logging.getLogger(__name__)
 
 HEADER_FIELDS = ("event_id", "type", "type_version", "tenant", "occurred_at", "recorded_at",
                  "position", "sequence")
+# Milliseconds. A broker that does not answer fails an attempt within about half a minute
+# (the acknowledgements' wait), and a readiness probe within two seconds.
+TIMEOUTS = {"bootstrap_timeout_ms": 5_000, "request_timeout_ms": 10_000}
+PROBE_TIMEOUTS = {"bootstrap_timeout_ms": 2_000, "request_timeout_ms": 2_000}
+ACKNOWLEDGED_WITHIN = 30  # seconds
+
+
+class BrokerUnavailable(Unavailable):
+    """The broker did not take a batch (or answer a probe); nothing is lost: retried."""
 
 
 class KafkaPublisher:
-    """One producer, created on first use, that creates the topics it publishes to."""
+    """A producer, built on first use and after each failure, that creates the topics it
+    publishes to."""
 
     def __init__(self, settings: Settings, topics: dict[str, bool]) -> None:
         self.settings = settings
@@ -39,10 +54,12 @@ class KafkaPublisher:
             from kafka import KafkaProducer
 
             self._create_topics()
+            # Idempotent (kafka-python's default): the producer's own retries of a batch
+            # are not stored twice; one message in flight keeps each pupil's order.
             self._producer = KafkaProducer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                acks="all", linger_ms=5, retries=5, max_in_flight_requests_per_connection=1,
-                request_timeout_ms=10_000)
+                bootstrap_servers=self.settings.kafka_bootstrap_servers, acks="all",
+                linger_ms=5, max_in_flight_requests_per_connection=1,
+                delivery_timeout_ms=(ACKNOWLEDGED_WITHIN - 5) * 1000, **TIMEOUTS)
         return self._producer
 
     def _create_topics(self) -> None:
@@ -50,7 +67,7 @@ class KafkaPublisher:
         from kafka.errors import TopicAlreadyExistsError
 
         admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                                 request_timeout_ms=10_000)
+                                 **TIMEOUTS)
         try:
             for name, compacted in self.topics.items():
                 with contextlib.suppress(TopicAlreadyExistsError):
@@ -64,20 +81,37 @@ class KafkaPublisher:
     def publish(self, messages: Sequence[tuple[str, str, bytes, list[tuple[str, bytes]]]]
                 ) -> None:
         """Send (topic, key, value, headers) and return once the broker acknowledged all."""
-        producer = self.producer()
-        futures = [producer.send(topic, key=key.encode(), value=value, headers=headers)
-                   for topic, key, value, headers in messages]
-        producer.flush(timeout=30)
-        for future in futures:
-            future.get(timeout=30)  # raises if the broker did not acknowledge
+        from kafka.errors import KafkaError
+
+        try:
+            producer = self.producer()
+            futures = [producer.send(topic, key=key.encode(), value=value, headers=headers)
+                       for topic, key, value, headers in messages]
+            producer.flush(timeout=ACKNOWLEDGED_WITHIN)
+            for future in futures:
+                future.get(timeout=ACKNOWLEDGED_WITHIN)  # raises unless acknowledged
+        except KafkaError as error:
+            self.close(timeout=0)  # it may never send again: the next attempt builds anew
+            raise BrokerUnavailable(f"{type(error).__name__}: {error}") from error
 
     def ping(self) -> dict[str, Any]:
-        return {"bootstrap_connected": bool(self.producer().bootstrap_connected())}
+        """The broker answers a metadata request within two seconds (a fresh connection:
+        the producer's may be idle, or gone)."""
+        from kafka.admin import KafkaAdminClient
+        from kafka.errors import KafkaError
 
-    def close(self) -> None:
+        try:
+            KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                             **PROBE_TIMEOUTS).close()
+        except KafkaError as error:
+            raise BrokerUnavailable(f"the broker does not answer ({type(error).__name__})"
+                                    ) from error
+        return {"answers": True}
+
+    def close(self, timeout: float = 5) -> None:
         if self._producer is not None:
-            self._producer.close(timeout=5)
-            self._producer = None
+            producer, self._producer = self._producer, None
+            producer.close(timeout=timeout)
 
 
 class KafkaRelay:
@@ -135,8 +169,13 @@ class OutboxRelay(Worker):
 
     def run_once(self) -> int:
         start = self.position()
+        # The projection's position first: its outbox rows up to it are all committed.
+        projected = positions.read(self.db, self.projection)
         rows = outbox.after(self.db, start, self.batch_size)
         if not rows:
+            if projected > start:  # events that wrote no message: nothing to send for them
+                with self.db.transaction() as tx:
+                    positions.advance(tx, self.name, start, projected)
             return 0
         self.publisher.publish([
             (self.topics[topic], key, body.encode(),
@@ -148,6 +187,9 @@ class OutboxRelay(Worker):
 
     def lag(self) -> int:
         return max(0, positions.read(self.db, self.projection) - self.position())
+
+    def reached(self) -> Hashable:
+        return self.position()
 
     def ping(self) -> dict[str, Any]:
         return self.publisher.ping()

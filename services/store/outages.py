@@ -1,17 +1,10 @@
-"""What an outage of a store looks like from here: the errors that mean "nothing was done,
-try again later" rather than "this request is wrong" or "this code is wrong"."""
+"""What an outage of a store looks like from here (`projections.outages`, where the workers
+need it too), and what a client is told to do about it."""
 
 from __future__ import annotations
 
-import sqlite3
+from projections.outages import OUTAGES
 
-import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
+__all__ = ["OUTAGES", "RETRY_AFTER_SECONDS"]
 
-OUTAGES: tuple[type[Exception], ...] = (
-    OperationalError,  # eventsourcing: lock timeout, lost connection (after its retries)
-    InterfaceError,  # eventsourcing: a connection closed under it
-    psycopg.OperationalError,  # the views' pool: server gone, restarting, pool timeout
-    sqlite3.OperationalError,  # SQLite: database locked past its timeout
-)
 RETRY_AFTER_SECONDS = 2

@@ -41,16 +41,6 @@ def term_batch(pupils: list[str], days: int) -> list[dict[str, object]]:
     return events
 
 
-@pytest.fixture
-def relay_environ(pg_environ: dict[str, str], kafka_bootstrap: str) -> dict[str, str]:
-    suffix = pg_environ["POSTGRES_SCHEMA"]  # topics of their own for each test
-    default = Settings.from_environ({})
-    return {**pg_environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "SKOLEFRAVAER_EVENTS_TOPIC": f"{default.events_topic}.{suffix}",
-            "SKOLEFRAVAER_ALERTS_TOPIC": f"{default.alerts_topic}.{suffix}",
-            "SKOLEFRAVAER_STATUS_TOPIC": f"{default.status_topic}.{suffix}"}
-
-
 def test_a_consumer_group_reads_every_stored_event_with_no_gap_per_pupil(
         relay_environ: dict[str, str], kafka_bootstrap: str) -> None:
     service = build(Settings.from_environ(relay_environ))

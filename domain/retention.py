@@ -23,11 +23,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from uuid import UUID
-
-from eventsourcing.domain import Aggregate, event
-
-from domain.ids import scoped_id
 
 
 class RetentionClass(StrEnum):
@@ -115,44 +110,3 @@ def _add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years)
     except ValueError:  # 29 February
         return moment.replace(year=moment.year + years, day=28)
-
-
-class DataDisposed(Exception):
-    """The pupil's data was disposed of: the key that could read it is destroyed."""
-
-    def __init__(self, key_id: UUID, disposed_at: str | None) -> None:
-        super().__init__(f"the data under pupil key {key_id} was disposed of at {disposed_at}")
-        self.key_id = key_id
-        self.disposed_at = disposed_at
-
-
-def disposal_id(tenant: str, pupil_id: UUID) -> UUID:
-    return scoped_id(tenant, "disposal", pupil_id)
-
-
-class Disposal(Aggregate):
-    """That a pupil's data was disposed of: when, why and by whom, and nothing about the
-    pupil but the pseudonym the sender gave (PRIV-4)."""
-
-    class PupilDataDisposed(Aggregate.Created):
-        tenant: str
-        pupil_id: UUID
-        disposed_at: datetime
-        retention_class: str
-        due_at: datetime | None
-        by: str
-
-    @staticmethod
-    def create_id(tenant: str, pupil_id: UUID, disposed_at: datetime, retention_class: str,
-                  due_at: datetime | None, by: str) -> UUID:
-        return disposal_id(tenant, pupil_id)
-
-    @event(PupilDataDisposed)
-    def __init__(self, tenant: str, pupil_id: UUID, disposed_at: datetime,
-                 retention_class: str, due_at: datetime | None, by: str) -> None:
-        self.tenant = tenant
-        self.pupil_id = pupil_id
-        self.disposed_at = disposed_at
-        self.retention_class = retention_class
-        self.due_at = due_at
-        self.by = by

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from eventsourcing.application import Application
 
-from domain.retention import DataDisposed
+from domain.disposal import DataDisposed
 from projections import positions
 from projections.db import Transaction, ViewDatabase
 

@@ -14,9 +14,9 @@ from uuid import UUID
 
 from domain.calendar import SchoolCalendar
 from domain.case import FollowUpCase
+from domain.disposal import Disposal
 from domain.pupil import Pupil
 from domain.records import Absence, AbsenceScope
-from domain.retention import Disposal
 from domain.school_routine import SchoolRoutine
 from domain.school_year import school_year_of
 from projections import (

@@ -14,11 +14,15 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.case import case_aggregate_id
+from domain.disposal import Disposal, disposal_id
 from domain.pupil import pupil_aggregate_id
-from domain.retention import Disposal, RetentionClass, RetentionPolicy, disposal_id
+from domain.retention import RetentionClass, RetentionPolicy
 from projections import disposal
 from projections.db import ViewDatabase
 from services.store.application import Skolefravaer
+
+ON_REQUEST = "on_request"
+"""The retention class recorded for a pupil disposed of by name before it was due."""
 
 
 class NoPupilKeys(Exception):
@@ -30,7 +34,7 @@ class Due:
     tenant: str
     pupil_id: UUID
     due_at: datetime
-    retention_class: RetentionClass
+    retention_class: RetentionClass | str
 
 
 def due(views: ViewDatabase, policy: RetentionPolicy, now: datetime) -> list[Due]:

@@ -29,8 +29,8 @@ from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, T
 from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 from domain.case import FollowUpCase
+from domain.disposal import DataDisposed
 from domain.pupil import Pupil, pupil_aggregate_id
-from domain.retention import DataDisposed
 from projections.db import Transaction, ViewDatabase
 
 MAGIC = b"\x00SKPK1"

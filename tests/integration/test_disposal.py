@@ -150,3 +150,36 @@ def disposal_of(service: Service, pupil: str) -> str:
     found = service.app.find(disposal_id(TENANT, UUID(pupil)))
     assert found is not None and found.by == "arkivar-1"
     return pupil
+
+
+@pytest.mark.rule("PRIV-4")
+def test_the_dispose_command_lists_on_a_dry_run_and_disposes_of_one_pupil(
+        pg_environ: dict[str, str]) -> None:
+    from tests.integration.test_cli import run
+
+    environ = {**pg_environ, "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+               "CIPHER_KEY": base64.b64encode(os.urandom(32)).decode()}
+    service = build(Settings.from_environ(environ))
+    pupil = new_pupil()
+    service.ingestor.ingest([enrolled(pupil), absent(pupil, "2026-09-01")])
+    service.close()
+
+    nothing_due = run(["dispose", "--due", "--dry-run"], environ)
+    assert nothing_due.returncode == 0 and "0 pupil(s) due" in nothing_due.stdout
+    dry = run(["dispose", "--pupil", pupil, "--tenant", TENANT, "--dry-run"], environ)
+    assert f"would dispose of {TENANT} {pupil} on_request" in dry.stdout
+    done = run(["dispose", "--pupil", pupil, "--tenant", TENANT, "--by", "arkivar-1"],
+               environ)
+    assert done.returncode == 0 and f"disposed of {TENANT} {pupil}" in done.stdout
+
+    again = build(Settings.from_environ(environ))
+    assert again.history.disposed(UUID(pupil), TENANT) is not None
+    again.close()
+
+
+def test_without_a_master_key_nothing_can_be_crypto_shredded(pg_service: Service) -> None:
+    pupil = new_pupil()
+    pg_service.ingestor.ingest([enrolled(pupil)])
+    with pytest.raises(disposal.NoPupilKeys):
+        disposal.dispose(pg_service.app, pg_service.views, TENANT, UUID(pupil),
+                         retention_class="on_request", due_at=None, by="arkivar-1")

@@ -93,6 +93,12 @@ class RetentionPolicy:
 
     overrides: Mapping[str, Mapping[RetentionClass, int]]
 
+    @classmethod
+    def of(cls, configured: Mapping[str, Mapping[str, int]]) -> RetentionPolicy:
+        """From ``SKOLEFRAVAER_RETENTION_YEARS``; an unknown class name raises ValueError."""
+        return cls({tenant: {RetentionClass(name): years for name, years in periods.items()}
+                    for tenant, periods in configured.items()})
+
     def years(self, tenant: str, cls: RetentionClass) -> int:
         return self.overrides.get(tenant, {}).get(cls, DEFAULTS[cls].years)
 

@@ -37,11 +37,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build
     from services.store import disposal
 
+    try:
+        policy = RetentionPolicy.of(settings.retention_years)
+    except ValueError as error:
+        print(f"SKOLEFRAVAER_RETENTION_YEARS: {error}", file=sys.stderr)
+        return 78
     service = build(settings, with_relay=False)
     try:
         service.pupil_views.catch_up()  # what is due is read from the views
         now = datetime.now(UTC)
-        found = disposal.due(service.views, RetentionPolicy(settings.retention_years), now)
+        found = disposal.due(service.views, policy, now)
         if args.pupil:
             found = [d for d in found if d.pupil_id == args.pupil and d.tenant == args.tenant] \
                 or [disposal.Due(args.tenant, args.pupil, now, disposal.ON_REQUEST)]

@@ -36,7 +36,6 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from domain.retention import RetentionClass
 from services.config.issuers import DEVELOPMENT, Issuer
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -130,7 +129,9 @@ class Settings(BaseSettings):
     log_level: LogLevel = _env("LOG_LEVEL", "INFO")
     log_format: Literal["auto", "json", "console"] = _env("LOG_FORMAT", "auto")
     # PRIV-4: {"<kommunenummer>": {"<retention class>": years}}; unset classes: defaults.
-    retention_years: dict[str, dict[RetentionClass, PositiveInt]] = _env(
+    # The class names are checked by ``skolefravaer dispose`` (domain.retention), the only
+    # reader: importing the domain here would slow every command down.
+    retention_years: dict[str, dict[str, PositiveInt]] = _env(
         "SKOLEFRAVAER_RETENTION_YEARS", {})
     # production refuses to start without what protects the data: see `production_gaps`
     mode: Literal["development", "production"] = _env("SKOLEFRAVAER_MODE", "development")

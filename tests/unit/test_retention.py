@@ -31,3 +31,8 @@ def test_a_municipality_sets_its_own_period_per_class() -> None:
     policy = RetentionPolicy({"3101": {RetentionClass.ABSENCE_RECORD: 1}})
     assert policy.due("3101", [("AbsenceRecorded", AT)])[0] == AT.replace(year=2027)
     assert policy.due("0301", [("AbsenceRecorded", AT)])[0] == AT.replace(year=2029)
+
+
+def test_an_unknown_class_in_the_configuration_is_refused() -> None:
+    with pytest.raises(ValueError, match="absense_record"):
+        RetentionPolicy.of({"3101": {"absense_record": 1}})

@@ -117,6 +117,7 @@ def test_a_shredded_pupil_leaves_nothing_readable_and_the_log_verifies(
 
     # The pupil's key is gone: the events of the pupil can be read as plain text nowhere
     # (the scan reaches plaintext only through a key, and the pupil's is destroyed).
+    assert encrypted.app.keys is not None
     encrypted.app.keys._cache.clear()  # as a new process would: only the table is left
     events = [_readable(encrypted, n) for n in
               encrypted.app.recorder.select_notifications(start=1, limit=10_000)]

@@ -11,6 +11,8 @@ the whole log. The machine is shared: compare ratios from one run, not runs.
 from __future__ import annotations
 
 import argparse
+import base64
+import os
 import tempfile
 import time
 import uuid
@@ -59,9 +61,14 @@ def main() -> None:
     parser.add_argument("--postgres", help="libpq conninfo; default SQLite")
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 10, 100, 1000])
+    parser.add_argument("--encrypted", action="store_true",
+                        help="with a master key: each pupil's events under the pupil's key")
     args = parser.parse_args()
     store = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{store}: {args.events} AbsenceRecorded events, 200 pupils")
+    cipher = {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+              "CIPHER_KEY": base64.b64encode(os.urandom(32)).decode()} if args.encrypted else {}
+    print(f"{store}{', per-pupil keys' if cipher else ''}: {args.events} AbsenceRecorded "
+          "events, 200 pupils")
     print(f"{'batch':>6} {'ingest ev/s':>12} {'project ev/s':>13}")
     for batch in args.batch:
         count = min(args.events, 500 * batch)  # keep batch=1 runs short
@@ -74,7 +81,7 @@ def main() -> None:
             else:
                 environ = {"SQLITE_DBNAME": f"{folder}/bench.sqlite"}
             try:
-                ingest_rate, project_rate = run(environ, batch, count)
+                ingest_rate, project_rate = run({**environ, **cipher}, batch, count)
             finally:
                 if args.postgres:
                     with psycopg.connect(args.postgres, autocommit=True) as conn:

@@ -167,7 +167,8 @@ def _record(tx: Transaction, event: Any, position: int) -> None:
         {"event_id": str(event.envelope.event_id), "tenant": event.envelope.tenant,
          "pupil_id": str(event.pupil_id), "type": event.envelope.type,
          "occurred_at": event.envelope.occurred_at.isoformat(),
-         "actor": codec.dumps(event.envelope.actor), "body": codec.dumps(body),
+         "actor": codec.dumps(event.envelope.actor),
+         "body": tx.sealer.seal(event.envelope.tenant, event.pupil_id, codec.dumps(body)),
          "restricted": int(isinstance(event, SAFEGUARDING_RECORDS)), "position": position})
 
 
@@ -239,7 +240,8 @@ class CaseReader:
                                   for s, n, why, at, e, p in stages],
                 "tasks": [Task(*row) for row in tasks],
                 "records": [{"event_id": e, "type": t, "occurred_at": at,
-                             "actor": codec.loads(actor), "body": codec.loads(body),
+                             "actor": codec.loads(actor),
+                             "body": codec.loads(self.db.sealer.open(body)),
                              "position": p} for e, t, at, actor, body, p in records]}
 
     def tasks(self, *, school_id: str | None, tenant: str | None) -> list[Task]:

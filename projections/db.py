@@ -15,10 +15,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from projections.sealing import PLAIN, Sealer
+
 NAMED_PARAMETER = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
 class Transaction(Protocol):
+    sealer: Sealer
+
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement; answer its rows (empty for statements without rows)."""
         ...
@@ -33,6 +37,8 @@ class Transaction(Protocol):
 
 
 class ViewDatabase(Protocol):
+    sealer: Sealer
+
     def transaction(self) -> Any:
         """A context manager giving a Transaction that commits on success."""
         ...
@@ -43,8 +49,9 @@ class ViewDatabase(Protocol):
 
 
 class _SQLiteTransaction:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, sealer: Sealer) -> None:
         self._connection = connection
+        self.sealer = sealer
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self._connection.execute(sql, params or {}).fetchall()
@@ -63,6 +70,7 @@ class SQLiteViews:
     def __init__(self, path: str) -> None:
         self._path = path
         self._local = threading.local()
+        self.sealer: Sealer = PLAIN
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -78,7 +86,7 @@ class SQLiteViews:
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            yield _SQLiteTransaction(connection)
+            yield _SQLiteTransaction(connection, self.sealer)
         except BaseException:
             connection.execute("ROLLBACK")
             raise
@@ -95,8 +103,9 @@ class SQLiteViews:
 
 
 class _PostgresTransaction:
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, sealer: Sealer) -> None:
         self._cursor = cursor
+        self.sealer = sealer
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         self._cursor.execute(NAMED_PARAMETER.sub(r"%(\1)s", sql), params or {})
@@ -114,6 +123,8 @@ class PostgresViews:
     def __init__(self, conninfo: str, *, max_size: int = 4, timeout: float = 10) -> None:
         from psycopg_pool import ConnectionPool
 
+        self.sealer: Sealer = PLAIN
+
         # A pooled connection is checked before it is lent: after a PostgreSQL restart the
         # pool reconnects instead of handing out dead connections (each an error).
         self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=True,
@@ -123,7 +134,7 @@ class PostgresViews:
     def transaction(self) -> Iterator[_PostgresTransaction]:
         with self._pool.connection() as connection, connection.transaction(), \
                 connection.cursor() as cursor:
-            yield _PostgresTransaction(cursor)
+            yield _PostgresTransaction(cursor, self.sealer)
 
     def ping(self) -> None:
         with self.transaction() as tx:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from eventsourcing.application import Application
 
+from domain.disposal import DataDisposed
 from projections import positions
 from projections.db import Transaction, ViewDatabase
 from projections.leases import ALWAYS, Lease
@@ -219,9 +220,18 @@ class Follower(Worker):
             start=start + 1, limit=self.batch_size)
         if not notifications:
             return 0
-        batch = [LoggedEvent(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+        batch = [LoggedEvent(n.id, event) for n in notifications
+                 if (event := self._readable(n)) is not None]
         self.sink.consume(batch, start, notifications[-1].id)
-        return len(batch)
+        return len(notifications)
+
+    def _readable(self, notification: Any) -> Any:
+        """The event, or None for one of a pupil whose data was disposed of (PRIV-4):
+        nothing can read it any more, and nothing should."""
+        try:
+            return self.app.mapper.to_domain_event(notification)
+        except DataDisposed:
+            return None
 
     def lag(self) -> int:
         head = self.app.recorder.max_notification_id() or 0

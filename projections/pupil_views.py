@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.calendar import SchoolCalendar
 from domain.case import FollowUpCase
+from domain.disposal import Disposal
 from domain.pupil import Pupil
 from domain.records import Absence, AbsenceScope
 from domain.school_routine import SchoolRoutine
@@ -22,6 +23,7 @@ from projections import (
     absence,
     cases,
     concerns,
+    disposal,
     outbox,
     pupil_log,
     requests,
@@ -48,11 +50,12 @@ class PupilViews:
 
     TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar",
               "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
-              "case_task", "case_record", "lesson_day", "school_routine", "pupil_log")
+              "case_task", "case_record", "lesson_day", "school_routine", "pupil_log",
+              "pupil_disposal")
 
     def create_tables(self, tx: Transaction) -> None:
         for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES,
-                          *school_routine.TABLES, *pupil_log.TABLES):
+                          *school_routine.TABLES, *pupil_log.TABLES, disposal.TABLE):
             tx.execute(statement)
         outbox.create(tx)
 
@@ -75,6 +78,10 @@ class PupilViews:
             return None
         if isinstance(event, SchoolRoutine.Recorded):
             school_routine.apply(tx, event, position)
+            return None
+        if isinstance(event, Disposal.PupilDataDisposed):
+            disposal.purge(tx, event.tenant, event.pupil_id, event.disposed_at,
+                           event.retention_class)
             return None
         if isinstance(event, FollowUpCase.ConcernRaised):
             concerns.apply(tx, event, position)

@@ -56,20 +56,25 @@ def record_application(tx: Transaction, tenant: str, pupil_id: UUID,
         "recommendation, applied_at, position) VALUES (:tenant, :id, :pupil_id, "
         ":application, :recommendation, :applied_at, :position) ON CONFLICT DO NOTHING",
         {"tenant": tenant, "id": application.application_id, "pupil_id": str(pupil_id),
-         "application": codec.dumps(application), "applied_at": applied_at,
-         "recommendation": codec.dumps(recommendation), "position": position})
+         "application": tx.sealer.seal(tenant, pupil_id, codec.dumps(application)),
+         "applied_at": applied_at, "position": position,
+         "recommendation": tx.sealer.seal(tenant, pupil_id, codec.dumps(recommendation))})
 
 
 def record_leave_decision(tx: Transaction, tenant: str, event_id: UUID, application_id: str,
                           decision: LeaveDecision, position: int) -> None:
+    found = tx.execute("SELECT pupil_id, application FROM leave_application WHERE "
+                       "tenant = :tenant AND application_id = :id",
+                       {"tenant": tenant, "id": application_id})
+    if not found:
+        return
+    [(pupil_id, application)] = found
     tx.execute("UPDATE leave_application SET decision = :decision WHERE tenant = :tenant "
                "AND application_id = :id",
-               {"tenant": tenant, "id": application_id, "decision": codec.dumps(decision)})
+               {"tenant": tenant, "id": application_id,
+                "decision": tx.sealer.seal(tenant, pupil_id, codec.dumps(decision))})
     if decision.documents_absence:
-        [(pupil_id, application)] = tx.execute(
-            "SELECT pupil_id, application FROM leave_application WHERE tenant = :tenant "
-            "AND application_id = :id", {"tenant": tenant, "id": application_id})
-        leave: LeaveApplication = codec.loads(application)
+        leave: LeaveApplication = codec.loads(tx.sealer.open(application))
         record_fact(tx, event_id, tenant, UUID(pupil_id),
                     FactRow(FactKind.LEAVE, leave.from_date, leave.to_date), position)
 
@@ -81,8 +86,9 @@ def record_request(tx: Transaction, tenant: str, pupil_id: UUID, kind: str,
         "request, decision, position) VALUES (:tenant, :id, :pupil_id, :year, :kind, "
         ":request, :decision, :position) ON CONFLICT DO NOTHING",
         {"tenant": tenant, "id": request.request_id, "pupil_id": str(pupil_id),
-         "year": request.school_year, "kind": kind, "request": codec.dumps(request),
-         "decision": codec.dumps(decision), "position": position})
+         "year": request.school_year, "kind": kind, "position": position,
+         "request": tx.sealer.seal(tenant, pupil_id, codec.dumps(request)),
+         "decision": tx.sealer.seal(tenant, pupil_id, codec.dumps(decision))})
 
 
 class RequestReader:
@@ -100,10 +106,11 @@ class RequestReader:
         if not rows:
             return None
         pupil_id, application, recommendation, decision, applied_at, row_tenant = rows[0]
+        opened = self.db.sealer.open
         return {"pupil_id": pupil_id, "tenant": row_tenant,
-                "application": codec.loads(application),
-                "recommendation": codec.loads(recommendation),
-                "decision": codec.loads(decision) if decision else None,
+                "application": codec.loads(opened(application)),
+                "recommendation": codec.loads(opened(recommendation)),
+                "decision": codec.loads(opened(decision)) if decision else None,
                 "applied_at": applied_at}
 
     def requests(self, pupil_id: UUID, school_year: str | None, tenant: str | None = None
@@ -114,7 +121,8 @@ class RequestReader:
                 + " AND (CAST(:year AS TEXT) IS NULL OR school_year = :year) "
                 "ORDER BY position, request_id",
                 {"pupil_id": str(pupil_id), "tenant": tenant, "year": school_year})
-        return [(kind, codec.loads(r), codec.loads(d)) for kind, r, d in rows]
+        opened = self.db.sealer.open
+        return [(kind, codec.loads(opened(r)), codec.loads(opened(d))) for kind, r, d in rows]
 
     def diploma(self, pupil_id: UUID, years: dict[str, tuple[str, int]],
                 tenant: str | None = None) -> dict[str, DiplomaFigures]:

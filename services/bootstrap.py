@@ -26,6 +26,7 @@ from services.outbound.clock import OverdueClock
 from services.reads.dossier import Dossiers
 from services.reads.history import History, PupilViewReaders
 from services.store.application import Skolefravaer
+from services.store.pupil_keys import PupilKeys, ViewSealer
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,11 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
           ) -> Service:
     """Build every part; call after gunicorn forks (psycopg pools hold threads)."""
     with _creating_tables(settings):
-        app = Skolefravaer(env=settings.eventsourcing_env(),
-                           session_options=settings.postgres_session_options())
         views: ViewDatabase = (PostgresViews(settings.postgres_conninfo())
                                if settings.uses_postgres else SQLiteViews(settings.sqlite_dbname))
+        keys = _pupil_keys(settings, views)
+        app = Skolefravaer(env=settings.eventsourcing_env(),
+                           session_options=settings.postgres_session_options(), keys=keys)
         pupil_views = Follower(app, ViewSink(views, PupilViews()))
         audit = build_audit_log(app, views, settings, settings.key_environ())
         relays: list[Worker] = []
@@ -131,3 +133,14 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
     for worker in service.workers:  # one of each kind at work, whichever process runs it
         worker.lease = leases.lease(worker.name)
     return service
+
+
+def _pupil_keys(settings: Settings, views: ViewDatabase) -> PupilKeys | None:
+    """With a master key, a key per pupil for the pupil's events, snapshots and view
+    columns (PRIV-4); without one (development), everything is stored as it is."""
+    if settings.cipher_key is None or settings.cipher_topic is None:
+        return None
+    keys = PupilKeys.from_settings(views, settings.cipher_topic,
+                                   settings.cipher_key.get_secret_value())
+    views.sealer = ViewSealer(keys)
+    return keys

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from importlib.metadata import version
 
-from services.cli import dev, status
+from services.cli import dev, disposal, status
 from services.config import ConfigError, Settings, logs
 
 DESCRIPTION = """\
@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     check = command("status", "print each worker's lag; exit 1 past --max-lag or when the "
                               "store does not answer")
     check.add_argument("--max-lag", type=int, default=None, help="the most lag that is healthy")
+    disposal.arguments(command("dispose", "dispose of the data of pupils whose retention "
+                                          "has run out: destroy each one's key (PRIV-4)"))
     dev.arguments(command("token", "print an access token of the development issuer "
                                    "(development mode only)"), token=True)
     dev.arguments(command("dev-issuer", "create the development issuer if need be; print the "
@@ -63,6 +65,8 @@ def _command(name: str) -> Callable[[argparse.Namespace, Settings], int]:
         return status.run
     if name in dev.COMMANDS:
         return dev.COMMANDS[name]
+    if name == "dispose":
+        return disposal.run
     # Only now: the service's modules take seconds to import, and status does without them.
     from services.cli.commands import COMMANDS
 

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     gunicorn_threads: PositiveInt = _env("GUNICORN_THREADS", 4)
     log_level: LogLevel = _env("LOG_LEVEL", "INFO")
     log_format: Literal["auto", "json", "console"] = _env("LOG_FORMAT", "auto")
+    # PRIV-4: {"<kommunenummer>": {"<retention class>": years}}; unset classes: defaults.
+    # The class names are checked by ``skolefravaer dispose`` (domain.retention), the only
+    # reader: importing the domain here would slow every command down.
+    retention_years: dict[str, dict[str, PositiveInt]] = _env(
+        "SKOLEFRAVAER_RETENTION_YEARS", {})
     # production refuses to start without what protects the data: see `production_gaps`
     mode: Literal["development", "production"] = _env("SKOLEFRAVAER_MODE", "development")
     # the token issuers trusted, a JSON list (services/config/issuers.py, README)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from domain.disposal import DataDisposed
 from projections.follower import Unavailable, Worker
 from services.bootstrap import Service
 from services.http import metrics
@@ -53,6 +54,8 @@ def newest_event_readable(svc: Service) -> dict[str, Any]:
     for stored in newest:
         try:
             svc.app.mapper.to_domain_event(stored)
+        except DataDisposed:  # PRIV-4: a pupil's key destroyed on purpose, the rest reads
+            pass
         except Exception as error:
             raise NotReady(f"the newest stored event (position {head}) cannot be decrypted "
                            "or decoded: are CIPHER_TOPIC and CIPHER_KEY the ones it was "

@@ -57,7 +57,11 @@ class Dossiers:
         self.audit_log.settle()  # every event in it hashed and under a signed checkpoint
         found_tenant = self.history.tenant_of(pupil_id, tenant)
         if found_tenant is None:
-            return None
+            gone = self.history.disposed(pupil_id, tenant)
+            return None if gone is None else {
+                "title": "Saksfremstilling – alvorlig skolefravær",
+                "made_at": self.history.clock().isoformat(), "pupil": {"pupil_id": str(pupil_id)},
+                "municipality": gone["tenant"], "disposed": gone}
         stored = self.history.stored_events(pupil_id, found_tenant)  # once, for both uses
         timeline = self.history.events(pupil_id, found_tenant, None, reader, stored)
         self.history.record_read(found_tenant, pupil_id, reader, "dossier")

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.case import SAFEGUARDING_ROLES, restricted
 from domain.envelope import Actor, Role
 from domain.privacy import HEALTH_DETAILS, sees_health_details
 from domain.read_log import ReadLog, read_log_id
+from projections import disposal
 from projections.absence import AbsenceReader
 from projections.cases import CaseReader
 from projections.concerns import ConcernReader
@@ -83,6 +85,8 @@ class PupilViewReaders:
     def over(cls, views: ViewDatabase) -> PupilViewReaders:
         return cls(AbsenceReader(views), ConcernReader(views), CaseReader(views))
 
+OSLO = ZoneInfo("Europe/Oslo")
+
 
 class History:
     """Reads a pupil's stored events and records who read them (PRIV-3)."""
@@ -107,6 +111,17 @@ class History:
                  "what": e.what}
                 for e in self.app.events.get(read_log_id(tenant, pupil_id))
                 if isinstance(e, ReadLog.Read)]
+
+    def disposed(self, pupil_id: UUID, tenant: str | None) -> dict[str, Any] | None:
+        """PRIV-4: that the pupil's data was disposed of, when and under which retention
+        class, said in Norwegian; None while the data is kept."""
+        gone = disposal.disposed(self.views, pupil_id, tenant)
+        if gone is None:
+            return None
+        at = datetime.fromisoformat(gone["disposed_at"]).astimezone(OSLO)
+        return {**gone, "text": "Opplysningene om eleven er slettet ved utløpet av "
+                                f"oppbevaringstiden ({gone['retention_class']}), "
+                                f"{at:%d.%m.%Y kl. %H:%M}."}
 
     def tenant_of(self, pupil_id: UUID, tenant: str | None) -> str | None:
         """The pupil's municipality; None for a pupil nothing was ever recorded about."""

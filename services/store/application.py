@@ -9,13 +9,14 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder
+from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Mapper
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
 from domain.case import FollowUpCase
 from domain.pupil import Pupil
 from projections.transcoding import register_domain_transcodings
+from services.store.pupil_keys import PupilKeyMapper, PupilKeys
 
 T = TypeVar("T")
 
@@ -35,8 +36,9 @@ class Skolefravaer(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50, FollowUpCase: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None, *,
-                 session_options: str | None = None) -> None:
+                 session_options: str | None = None, keys: PupilKeys | None = None) -> None:
         self._session_options = session_options
+        self.keys = keys
         super().__init__(env=env)
         self._locks = [threading.Lock() for _ in range(64)]
 
@@ -50,6 +52,14 @@ class Skolefravaer(Application[UUID]):
             assert isinstance(kwargs, dict)  # eventsourcing passes its connect arguments
             kwargs["options"] = self._session_options
         return factory
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """With ``keys`` (given when a master key is configured), each pupil's events and
+        snapshots are encrypted with the pupil's own key (PRIV-4)."""
+        if self.keys is None:
+            return super().construct_mapper()
+        return PupilKeyMapper(self.construct_transcoder(), self.keys,
+                              compressor=self.factory.compressor())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -31,6 +31,8 @@ def get_dossier(query: dict[str, Any], pupil_id: UUID) -> Response:
     if made is None:
         raise not_found("no event is about this pupil_id", "unknown-pupil")
     wanted = request.accept_mimetypes.best_match(MEDIA_TYPES, default="application/json")
+    if "disposed" in made:  # PRIV-4: nothing left to render but that, and when
+        return jsonify(made)
     if wanted == "application/pdf":
         return Response(render.pdf(made), mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="saksfremstilling-{pupil_id}.pdf"'})

@@ -25,6 +25,8 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
     position, hash — and the derived state as known at ``as_of`` (default: now).
     The read itself is recorded first (PRIV-3)."""
     history, reader, as_of = service().history, current_reader(), query["as_of"]
+    if (gone := history.disposed(pupil_id, caller().tenant)) is not None:  # PRIV-4
+        return jsonify({"pupil_id": str(pupil_id), "disposed": gone, "events": []})
     tenant = known_tenant(pupil_id, caller().tenant)
     stored = history.stored_events(pupil_id, tenant)  # once, for the events and the state
     listed = history.events(pupil_id, tenant, as_of, reader, stored)

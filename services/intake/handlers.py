@@ -15,7 +15,7 @@ from domain.calendar import Calendar, SchoolCalendar
 from domain.calendar import calendar_aggregate_id as calendar_id
 from domain.envelope import Envelope
 from domain.errors import RuleViolation
-from domain.pupil import CORRECTABLE, Pupil
+from domain.pupil import CORRECTABLE, Pupil, pupil_aggregate_id
 from domain.school_days import SchoolDays
 from services.intake import commands as c
 from services.intake.contract import DATA_SCHEMAS, INTERNAL_SCHEMAS
@@ -27,9 +27,8 @@ C = TypeVar("C")
 
 
 def enrol_pupil(uow: UnitOfWork, envelope: Envelope, command: c.EnrolPupil) -> Changed:
-    try:
-        pupil = uow.pupil(envelope.tenant, command.enrolment.pupil_id)
-    except RuleViolation:
+    pupil = uow.get(pupil_aggregate_id(envelope.tenant, command.enrolment.pupil_id))
+    if pupil is None:
         return (Pupil.enrolled(envelope, command.enrolment),)
     pupil.enrol(envelope, command.enrolment)
     return (pupil,)

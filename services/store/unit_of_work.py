@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.calendar import Calendar, calendar_aggregate_id
 from domain.case import Context, FollowUpCase, case_aggregate_id
+from domain.disposal import DataDisposed
 from domain.envelope import Envelope
 from domain.errors import RuleViolation
 from domain.municipality import Municipality, municipality_aggregate_id
@@ -53,7 +54,13 @@ class UnitOfWork:
 
     def get(self, aggregate_id: UUID) -> Any:
         if aggregate_id not in self._aggregates:
-            self._aggregates[aggregate_id] = self._app.find(aggregate_id)
+            try:
+                self._aggregates[aggregate_id] = self._app.find(aggregate_id)
+            except DataDisposed:
+                # Its key is destroyed: nothing more can be added to what no one may read.
+                raise RuleViolation("pupil_data_disposed", "this pupil's data was disposed "
+                                    "of; nothing more can be recorded about them",
+                                    field="data.pupil_id", rule="PRIV-4") from None
         return self._aggregates[aggregate_id]
 
     def stage(self, *aggregates: Aggregate) -> int:

@@ -184,3 +184,34 @@ def test_without_a_master_key_nothing_can_be_crypto_shredded(pg_service: Service
     with pytest.raises(disposal.NoPupilKeys):
         disposal.dispose(pg_service.app, pg_service.views, TENANT, UUID(pupil),
                          retention_class="on_request", due_at=None, by="arkivar-1")
+
+
+@pytest.mark.rule("PRIV-4")
+def test_an_event_for_a_disposed_pupil_is_refused_and_stores_nothing(
+        encrypted: Service) -> None:
+    pupil = new_pupil()
+    _record(encrypted, pupil)
+    disposal.dispose(encrypted.app, encrypted.views, TENANT, UUID(pupil),
+                     retention_class="absence_record", due_at=None, by="arkivar-1")
+    assert encrypted.app.keys is not None
+    encrypted.app.keys._cache.clear()  # as a new process would find it
+    head = encrypted.app.recorder.max_notification_id()
+
+    [late] = encrypted.ingestor.ingest([absent(pupil, "2027-05-03")])
+
+    assert (late.status, late.problems[0].code, late.problems[0].rule) == (
+        "rejected", "pupil_data_disposed", "PRIV-4")
+    assert encrypted.app.recorder.max_notification_id() == head
+
+
+@pytest.mark.rule("PRIV-4")
+def test_a_disposed_pupil_cannot_be_enrolled_again_under_the_same_id(
+        encrypted: Service) -> None:
+    pupil = new_pupil()
+    _record(encrypted, pupil)
+    disposal.dispose(encrypted.app, encrypted.views, TENANT, UUID(pupil),
+                     retention_class="absence_record", due_at=None, by="arkivar-1")
+
+    [again] = encrypted.ingestor.ingest([enrolled(pupil)])
+
+    assert (again.status, again.problems[0].rule) == ("rejected", "PRIV-4")

@@ -21,6 +21,7 @@ from services.http.resources import (
     dossier,
     events,
     history,
+    issued,
     leave,
     pupils,
     schools,
@@ -30,7 +31,8 @@ from services.http.resources import (
 from services.intake.contract import EnvelopeSchema
 from services.intake.loading import InvalidData, parse_json
 
-RESOURCES = (events, audit, pupils, history, dossier, tasks, schools, templates, leave)
+RESOURCES = (events, audit, pupils, history, dossier, tasks, schools, templates, leave,
+             issued)
 
 
 def create_app(service_factory: Callable[[], Service], *,

@@ -366,7 +366,7 @@ def _jcs(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ",".join(_jcs(v) for v in value) + "]"
-    if isinstance(value, dict):
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         keys = sorted(value, key=lambda k: k.encode("utf-16-be"))  # by UTF-16 code units
         return "{" + ",".join(f"{_jcs(k)}:{_jcs(value[k])}" for k in keys) + "}"
     raise ValueError(f"{type(value).__name__} er ikke JSON")

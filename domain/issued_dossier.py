@@ -28,10 +28,12 @@ class IssuedDossier(Aggregate):
     @event("DossierIssued")
     def __init__(self, tenant: str, dossier_id: UUID, pupil_id: UUID, tree_size: int,
                  root_sha256: str, issued_by: Actor, content_sha256: str,
-                 document: str) -> None:
+                 document: str, safeguarding: bool, health_details: bool) -> None:
         """``document``: the issued JSON as served, byte for byte (RFC 8785 text); its
         ``content`` hashes to ``content_sha256`` and holds the proofs against the signed
-        checkpoint of ``tree_size`` leaves with root ``root_sha256``."""
+        checkpoint of ``tree_size`` leaves with root ``root_sha256``. ``safeguarding`` and
+        ``health_details``: whether it was made for a reader who sees those (SAFE, PRIV-1) —
+        only readers who see them too may read it."""
         self.tenant = tenant
         self.dossier_id = dossier_id
         self.pupil_id = pupil_id
@@ -40,3 +42,5 @@ class IssuedDossier(Aggregate):
         self.issued_by = issued_by
         self.content_sha256 = content_sha256
         self.document = document
+        self.safeguarding = safeguarding
+        self.health_details = health_details

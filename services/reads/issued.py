@@ -44,6 +44,11 @@ class NotSignable(Exception):
     """No signed checkpoint or no key yet: a dossier cannot be issued."""
 
 
+class Shielded(Exception):
+    """The dossier was issued for a reader who sees safeguarding records or health details
+    (SAFE, PRIV-1) that this reader may not see: the same bytes cannot be shown to both."""
+
+
 @dataclass(frozen=True)
 class Issued:
     """An issued dossier as stored: whose it is and its JSON text."""
@@ -54,11 +59,19 @@ class Issued:
     content_sha256: str
     tree_size: int
     document: str
+    shows: tuple[bool, bool]
+    """(safeguarding records, health details): what its issuer could see, and it shows."""
 
     @classmethod
     def of(cls, issued: IssuedDossier) -> Issued:
         return cls(issued.dossier_id, issued.pupil_id, issued.tenant, issued.content_sha256,
-                   issued.tree_size, issued.document)
+                   issued.tree_size, issued.document,
+                   (issued.safeguarding, issued.health_details))
+
+    def readable_by(self, reader: Reader) -> bool:
+        safeguarding, health = self.shows
+        return (reader.handles_safeguarding or not safeguarding) and \
+            (reader.sees_health_details or not health)
 
     def parsed(self) -> dict[str, Any]:
         found: dict[str, Any] = json.loads(self.document)
@@ -87,6 +100,8 @@ class IssuedDossiers:
             raise NotSignable("no signed checkpoint to issue the dossier from")
         content = {
             "issued": {"dossier_id": str(dossier_id), "pupil_id": str(pupil_id),
+                       "shows": {"safeguarding": reader.handles_safeguarding,
+                                 "health_details": reader.sees_health_details},
                        "municipality": made["municipality"], "issued_at": made["made_at"],
                        "issued_by": {"id": reader.actor.id, "role": Role(reader.actor.role).value},
                        "tree_size": digest["tree_size"], "root_sha256": digest["root_sha256"]},
@@ -98,16 +113,21 @@ class IssuedDossiers:
             tenant=made["municipality"], dossier_id=dossier_id, pupil_id=pupil_id,
             tree_size=digest["tree_size"], root_sha256=digest["root_sha256"],
             issued_by=reader.actor, content_sha256=envelope["content_sha256"],
-            document=signed_json.canonical(envelope).decode("utf-8"))
+            document=signed_json.canonical(envelope).decode("utf-8"),
+            safeguarding=reader.handles_safeguarding,
+            health_details=reader.sees_health_details)
         self.app.save(issued)
         return Issued.of(issued)
 
     def fetch(self, dossier_id: UUID, tenant: str, reader: Reader,
               may_read: Callable[[UUID], bool]) -> Issued | None:
         """The issued dossier, its read recorded; None when the municipality has none with
-        this id or ``may_read`` (the reader's reach) says no to its pupil."""
+        this id or ``may_read`` (the reader's reach) says no to its pupil; `Shielded` when
+        it shows what the reader may not see."""
         found = self.app.peek(issued_dossier_id(tenant, dossier_id), Issued.of)
         if found is None or not may_read(found.pupil_id):
             return None
+        if not found.readable_by(reader):
+            raise Shielded(dossier_id)
         self.history.record_read(tenant, found.pupil_id, reader, f"dossier {dossier_id}")
         return found

@@ -66,7 +66,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
         office.service.audit_log.settle()
         old_size = posted.get_json()["tree_size"]
         consistency = office.client.get(f"/v1/audit/consistency?old_size={old_size}").get_json()
-        stored = office.service.app.repository.get(issued_dossier_id(
+        stored: IssuedDossier = office.service.app.repository.get(issued_dossier_id(
             "3101", UUID(posted.get_json()["dossier_id"])))
         reads = office.client.get(f"/v1/pupils/{pupil}/reads", headers=PRINCIPAL).get_json()
     finally:

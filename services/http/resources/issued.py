@@ -10,10 +10,10 @@ from flask import Response, jsonify, request
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, current_reader, in_reach
-from services.http.problems import not_found, unavailable
+from services.http.problems import ProblemError, not_found, unavailable
 from services.http.resources import Blueprint
 from services.http.schemas import ConsistentQuerySchema
-from services.reads.issued import NotSignable
+from services.reads.issued import NotSignable, Shielded
 from services.reads.rendering import issued as render
 
 blp = Blueprint("issued", __name__, url_prefix="/v1",
@@ -49,7 +49,13 @@ def get_issued_dossier(dossier_id: UUID) -> Response:
     """An issued case presentation by id: the signed JSON as issued (the offline verifier
     checks it), or by ``Accept`` HTML or PDF (PDF/A-3 with the JSON attached). The same
     bytes on every fetch; each read is recorded (PRIV-3)."""
-    issued = service().issued.fetch(dossier_id, caller().tenant, current_reader(), in_reach)
+    try:
+        issued = service().issued.fetch(dossier_id, caller().tenant, current_reader(),
+                                        in_reach)
+    except Shielded:
+        raise ProblemError(403, "Forbidden", "the dossier was issued with safeguarding "
+                           "records or health details this role may not read (SAFE, PRIV-1)",
+                           kind="shielded-dossier") from None
     if issued is None:
         raise not_found("no issued dossier has this id", "unknown-dossier")
     wanted = request.accept_mimetypes.best_match(MEDIA_TYPES, default="application/json")

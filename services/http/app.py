@@ -21,7 +21,6 @@ from services.http.resources import (
     dossier,
     events,
     history,
-    issued,
     leave,
     pupils,
     schools,
@@ -31,8 +30,7 @@ from services.http.resources import (
 from services.intake.contract import EnvelopeSchema
 from services.intake.loading import InvalidData, parse_json
 
-RESOURCES = (events, audit, pupils, history, dossier, tasks, schools, templates, leave,
-             issued)
+RESOURCES = (events, audit, pupils, history, dossier, tasks, schools, templates, leave)
 
 
 def create_app(service_factory: Callable[[], Service], *,

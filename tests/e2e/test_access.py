@@ -127,7 +127,7 @@ def request_for(endpoint: str, case: Case) -> tuple[str, str, dict[str, Any] | N
         event["actor"] = case.actor
         return "POST", "/v1/events", {"events": [event]}
     pupil = f"/v1/pupils/{PUPIL}"
-    if endpoint == "issued.issue_dossier":
+    if endpoint == "dossier.issue_dossier":
         return "POST", f"{pupil}/dossiers", None
     return "GET", {
         "pupils.get_absence": f"{pupil}/absence", "pupils.get_diploma": f"{pupil}/diploma",
@@ -139,7 +139,7 @@ def request_for(endpoint: str, case: Case) -> tuple[str, str, dict[str, Any] | N
         "templates.get_measures": "/v1/templates/measures",
         "history.get_history": f"{pupil}/history", "history.get_reads": f"{pupil}/reads",
         "dossier.get_dossier": f"{pupil}/dossier",
-        "issued.get_issued_dossier": f"/v1/dossiers/{DOSSIER[0]}",
+        "dossier.get_issued_dossier": f"/v1/dossiers/{DOSSIER[0]}",
         "audit.get_verify": "/v1/audit/verify",
         "audit.get_public_key": "/v1/audit/public-key",
         "audit.get_checkpoint": "/v1/audit/checkpoint",
@@ -155,20 +155,21 @@ def expected(endpoint: str, operation: Operation, case: Case) -> int:
     reach = reach_of(operation, case.role, case.scopes)
     if reach is None:
         return 403
-    about_pupil = "{pupil_id}" in _path(endpoint) or endpoint.startswith(("leave.", "issued."))
+    about_pupil = ("{pupil_id}" in _path(endpoint) or endpoint.startswith("leave.")
+                   or endpoint == "dossier.get_issued_dossier")
     if about_pupil and reach in case.outside:
         return 404
     if endpoint == "schools.get_routine" and reach in case.school_outside:
         return 404
     if _shielded(endpoint, case):
         return 403
-    return 201 if endpoint == "issued.issue_dossier" else 200
+    return 201 if endpoint == "dossier.issue_dossier" else 200
 
 
 def _shielded(endpoint: str, case: Case) -> bool:
     """The fixture's dossier was issued by the municipal director, who sees health details
     (PRIV-1): a role that does not may not read it."""
-    return endpoint == "issued.get_issued_dossier" and not (
+    return endpoint == "dossier.get_issued_dossier" and not (
         case.role is not None and sees_health_details(case.role))
 
 

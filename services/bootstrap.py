@@ -25,6 +25,7 @@ from services.intake.ingestion import Ingestor
 from services.outbound.clock import OverdueClock
 from services.reads.dossier import Dossiers
 from services.reads.history import History, PupilViewReaders
+from services.reads.issued import IssuedDossiers
 from services.store.application import Skolefravaer
 from services.store.pupil_keys import PupilKeys, ViewSealer
 
@@ -46,6 +47,7 @@ class Service:
     routine: RoutineReader
     history: History
     dossiers: Dossiers
+    issued: IssuedDossiers
     projections: list[Follower]
     audit_log: AuditLog
     relays: list[Worker] = field(default_factory=list)
@@ -121,12 +123,12 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
     history = History(app, views, current, ingestor.clock)
     leases: Leases = (PostgresLeases(settings.postgres_conninfo()) if settings.uses_postgres
                       else FileLeases(settings.sqlite_dbname))
+    dossiers = Dossiers(history, current, audit, lambda: public_key(views, settings.key_environ()))
     service = Service(settings=settings, app=app, views=views, ingestor=ingestor,
                       absence=current.absence, concerns=current.concerns,
                       requests=RequestReader(views), cases=current.cases,
-                      routine=RoutineReader(views), history=history,
-                      dossiers=Dossiers(history, current, audit,
-                                        lambda: public_key(views, settings.key_environ())),
+                      routine=RoutineReader(views), history=history, dossiers=dossiers,
+                      issued=IssuedDossiers(app, history, dossiers, audit.signer),
                       projections=[pupil_views], audit_log=audit, relays=relays,
                       clocks=[OverdueClock(ingestor, current.cases, ingestor.clock)],
                       leases=leases)

@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from marshmallow import Schema
 
+from domain.disposal import DataDisposed
 from domain.envelope import Actor, Envelope, Role
 from domain.errors import RuleViolation
 from services.intake.authority import Author
@@ -111,6 +112,11 @@ class Ingestor:
                 # so that writers racing for the same pupils fall out of step.
                 if attempt:
                     time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
+                continue
+            except DataDisposed:
+                # A pupil of the batch was disposed of since this process cached it (its
+                # key is gone): decide again from the store, which refuses its events.
+                self.app.forget(a.id for a in uow.aggregates)
                 continue
             except OUTAGES as error:
                 # eventsourcing has already retried (lock timeout, lost connection).

@@ -51,9 +51,10 @@ class Dossiers:
         self.audit_log = audit_log
         self.public_key = public_key
 
-    def build(self, pupil_id: UUID, tenant: str | None, reader: Reader
-              ) -> dict[str, Any] | None:
-        """The dossier as data (JSON); None for a pupil the service knows nothing about."""
+    def build(self, pupil_id: UUID, tenant: str | None, reader: Reader,
+              what: str = "dossier") -> dict[str, Any] | None:
+        """The dossier as data (JSON); None for a pupil the service knows nothing about.
+        The read is recorded as ``what`` (PRIV-3): an issued dossier by its id."""
         self.audit_log.settle()  # every event in it hashed and under a signed checkpoint
         found_tenant = self.history.tenant_of(pupil_id, tenant)
         if found_tenant is None:
@@ -64,7 +65,7 @@ class Dossiers:
                 "municipality": gone["tenant"], "disposed": gone}
         stored = self.history.stored_events(pupil_id, found_tenant)  # once, for both uses
         timeline = self.history.events(pupil_id, found_tenant, None, reader, stored)
-        self.history.record_read(found_tenant, pupil_id, reader, "dossier")
+        self.history.record_read(found_tenant, pupil_id, reader, what)
         pupil: Pupil = self.history.app.find(pupil_aggregate_id(found_tenant, pupil_id))
         case = self.current.cases.case(pupil_id, found_tenant,
                                        restricted=reader.handles_safeguarding)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from copy import deepcopy
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -74,6 +75,14 @@ class Skolefravaer(Application[UUID]):
         fast-forward and the copy happen under one lock per aggregate (striped)."""
         cached = self.repository.cache is not None
         return self.peek(aggregate_id, lambda found: deepcopy(found) if cached else found)
+
+    def forget(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Drop these aggregates from the cache: the next `find` reads them from the store
+        (a disposed pupil's then refuses to be read)."""
+        if self.repository.cache is not None:
+            for aggregate_id in aggregate_ids:
+                with self._locks[hash(aggregate_id) % len(self._locks)], suppress(KeyError):
+                    self.repository.cache.get(aggregate_id, evict=True)
 
     def peek(self, aggregate_id: UUID, read: Callable[[Any], T]) -> T | None:
         """What ``read`` finds in the stored aggregate, or None when nothing was stored

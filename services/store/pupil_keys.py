@@ -1,12 +1,13 @@
 """A data key per pupil, wrapped by the master key (envelope encryption, PRIV-4).
 
-With ``CIPHER_KEY`` set, each pupil's events (the pupil's stream and the follow-up case's),
-their snapshots and the personal columns of the pupil's view rows are encrypted with a key
-of the pupil's own. That key is stored only wrapped (encrypted) by the master key, in
-``pupil_key``; disposing of the pupil's data destroys it (crypto-shredding): the stored
-ciphertext, and the audit log's hashes over it, stay as they were, but nothing can read
-them any more. Everything else (municipalities, calendars, receipts, the read log) is
-encrypted with the master key, as eventsourcing's ``AESCipher`` does.
+With ``CIPHER_KEY`` set, each pupil's events (the pupil's stream, the follow-up case's and
+the dossiers issued of it), their snapshots and the personal columns of the pupil's view
+rows are encrypted with a key of the pupil's own. That key is stored only wrapped
+(encrypted) by the master key, in ``pupil_key``; disposing of the pupil's data destroys
+it (crypto-shredding): the stored ciphertext, and the audit log's hashes over it, stay as
+they were, but nothing can read them any more. Everything else (municipalities, calendars,
+receipts, the read log) is encrypted with the master key, as eventsourcing's ``AESCipher``
+does.
 
 A sealed value is ``MAGIC`` + the pupil key's id (16 bytes) + AES-GCM's nonce, tag and
 ciphertext; the master key's output never starts with ``MAGIC`` but by a 2⁻⁴⁸ chance, so
@@ -30,6 +31,7 @@ from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 from domain.case import FollowUpCase
 from domain.disposal import DataDisposed
+from domain.issued_dossier import IssuedDossier
 from domain.pupil import Pupil, pupil_aggregate_id
 from projections.db import Transaction, ViewDatabase
 
@@ -135,6 +137,8 @@ def pupil_key_id(domain_event: Any) -> UUID | None:
     """The key of the pupil a stored event or snapshot belongs to; None for the rest."""
     if isinstance(domain_event, Pupil.Event | FollowUpCase.Event):
         return pupil_aggregate_id(domain_event.envelope.tenant, domain_event.pupil_id)
+    if isinstance(domain_event, IssuedDossier.DossierIssued):  # a copy of the case's data
+        return pupil_aggregate_id(domain_event.tenant, domain_event.pupil_id)
     if isinstance(domain_event, Snapshot) and domain_event.topic in PUPIL_TOPICS:
         state = domain_event.state
         return pupil_aggregate_id(state["tenant"], state["pupil_id"])

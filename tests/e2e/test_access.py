@@ -23,7 +23,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.envelope import Role
-from domain.privacy import Reach
+from domain.privacy import Reach, sees_health_details
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.http.app import create_app
@@ -49,6 +49,7 @@ from tests.support.events import (
 
 PUPIL = new_pupil()
 APPLICATION = "leave-1"
+DOSSIER: list[str] = []  # the id of the dossier the fixture issues
 DAYS = iter(school_days(400, start="2026-09-14"))  # one day per posted absence
 IDS = count(1)
 
@@ -126,6 +127,8 @@ def request_for(endpoint: str, case: Case) -> tuple[str, str, dict[str, Any] | N
         event["actor"] = case.actor
         return "POST", "/v1/events", {"events": [event]}
     pupil = f"/v1/pupils/{PUPIL}"
+    if endpoint == "dossier.issue_dossier":
+        return "POST", f"{pupil}/dossiers", None
     return "GET", {
         "pupils.get_absence": f"{pupil}/absence", "pupils.get_diploma": f"{pupil}/diploma",
         "pupils.get_concerns": f"{pupil}/concerns", "pupils.get_case": f"{pupil}/case",
@@ -135,7 +138,9 @@ def request_for(endpoint: str, case: Case) -> tuple[str, str, dict[str, Any] | N
         "templates.get_guides": "/v1/templates/conversation-guides",
         "templates.get_measures": "/v1/templates/measures",
         "history.get_history": f"{pupil}/history", "history.get_reads": f"{pupil}/reads",
-        "dossier.get_dossier": f"{pupil}/dossier", "audit.get_verify": "/v1/audit/verify",
+        "dossier.get_dossier": f"{pupil}/dossier",
+        "dossier.get_issued_dossier": f"/v1/dossiers/{DOSSIER[0]}",
+        "audit.get_verify": "/v1/audit/verify",
         "audit.get_public_key": "/v1/audit/public-key",
         "audit.get_checkpoint": "/v1/audit/checkpoint",
         "audit.get_consistency": "/v1/audit/consistency?old_size=1",
@@ -150,12 +155,22 @@ def expected(endpoint: str, operation: Operation, case: Case) -> int:
     reach = reach_of(operation, case.role, case.scopes)
     if reach is None:
         return 403
-    about_pupil = "{pupil_id}" in _path(endpoint) or endpoint.startswith("leave.")
+    about_pupil = ("{pupil_id}" in _path(endpoint) or endpoint.startswith("leave.")
+                   or endpoint == "dossier.get_issued_dossier")
     if about_pupil and reach in case.outside:
         return 404
     if endpoint == "schools.get_routine" and reach in case.school_outside:
         return 404
-    return 200
+    if _shielded(endpoint, case):
+        return 403
+    return 201 if endpoint == "dossier.issue_dossier" else 200
+
+
+def _shielded(endpoint: str, case: Case) -> bool:
+    """The fixture's dossier was issued by the municipal director, who sees health details
+    (PRIV-1): a role that does not may not read it."""
+    return endpoint == "dossier.get_issued_dossier" and not (
+        case.role is not None and sees_health_details(case.role))
 
 
 def _path(endpoint: str) -> str:
@@ -174,6 +189,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
     answer = signed_in.post("/v1/events", json={"events": setup}).get_json()
     assert answer["accepted"] == len(setup), answer
     _settle(service)
+    issued = signed_in.post(f"/v1/pupils/{PUPIL}/dossiers")
+    assert issued.status_code == 201, issued.get_json()
+    DOSSIER[:] = [issued.get_json()["dossier_id"]]
     yield signed_in
     service.close()
 
@@ -198,9 +216,12 @@ def test_every_caller_gets_what_the_policy_table_says(client: FlaskClient,
         elif want == 401:
             assert response.headers["WWW-Authenticate"].startswith('Bearer realm="skolefravaer"')
             assert response.mimetype == "application/problem+json"
+        elif want == 403 and _shielded(endpoint, case) and reach_of(
+                POLICY[endpoint], case.role, case.scopes) is not None:
+            assert response.get_json()["type"].endswith("/shielded-dossier")
         elif want == 403:
             assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
-        elif method == "POST":
+        elif endpoint == "events.post_events":
             wrong += _write_outcome(case, response.get_json())
         elif endpoint == "tasks.get_tasks":
             wrong += _tasks_seen(case, response.get_json()["tasks"])

@@ -14,10 +14,12 @@ import pytest
 
 from domain.disposal import DataDisposed, disposal_id
 from domain.envelope import Actor, Role
+from domain.issued_dossier import IssuedDossier
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.evidence.verify import verify_store
 from services.reads.history import Reader
+from services.reads.issued import Disposed
 from services.store import disposal
 from tests.support.case_events import contact
 from tests.support.events import (
@@ -58,6 +60,9 @@ def _record(service: Service, pupil: str) -> None:
         contact(pupil, "2026-09-20T10:00:00+02:00", result="Mor forteller om magesmerter")])
     service.pupil_views.catch_up()
     service.audit_log.catch_up()
+    # An issued dossier: a signed copy of it all, under the pupil's key as well.
+    assert service.issued.issue(UUID(pupil), TENANT, Reader(Actor("rektor-1",
+                                                                   Role.PRINCIPAL)))
 
 
 def _hits(conninfo: str, schema: str, secrets: tuple[str, ...]) -> dict[str, int]:
@@ -109,6 +114,7 @@ def test_a_shredded_pupil_leaves_nothing_readable_and_the_log_verifies(
     _record(encrypted, shredded)
     _record(encrypted, kept)
     before = _snapshots(postgres_conninfo, pg_schema)  # each pupil's and each case's
+    issued = [d.dossier_id for d in _issued(encrypted, shredded)]
 
     at = disposal.dispose(encrypted.app, encrypted.views, TENANT, UUID(shredded),
                           retention_class="absence_record", due_at=None, by="arkivar-1")
@@ -133,9 +139,21 @@ def test_a_shredded_pupil_leaves_nothing_readable_and_the_log_verifies(
     assert encrypted.absence.tally(UUID(kept), None, TENANT).totals.days.total == 55
 
     reader = Reader(Actor("rektor-1", Role.PRINCIPAL))
+    with pytest.raises(Disposed):
+        encrypted.issued.fetch(issued[0], TENANT, reader, lambda _: True)
     dossier = encrypted.dossiers.build(UUID(shredded), TENANT, reader)
     assert dossier is not None and dossier["disposed"]["disposed_at"] == at.isoformat()
     assert "slettet" in dossier["disposed"]["text"]
+
+
+def _issued(service: Service, pupil: str) -> list[Any]:
+    """The dossiers issued of ``pupil`` (read from the log while they still can be)."""
+    found = []
+    for notification in service.app.recorder.select_notifications(start=1, limit=10_000):
+        event = _readable(service, notification)
+        if isinstance(event, IssuedDossier.DossierIssued) and str(event.pupil_id) == pupil:
+            found.append(event)
+    return found
 
 
 def _readable(service: Service, notification: Any) -> Any:

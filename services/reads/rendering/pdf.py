@@ -10,6 +10,7 @@ from the contents, as a browser lays out an HTML table, so the model carries no 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from importlib import resources
@@ -23,8 +24,24 @@ PAD, GAP = 1.2, 0.9  # mm: cell padding left/right, top/bottom
 GREY_LINE, GREY_FILL, GREY_TEXT = (170, 170, 170), (232, 232, 232), (90, 90, 90)
 
 
-def render(model: dict[str, Any]) -> bytes:
+@dataclass(frozen=True)
+class Attachment:
+    """A file the PDF carries: a PDF/A-3 associated file of the whole document (its
+    source), dated so that the same file gives the same bytes."""
+
+    name: str
+    data: bytes
+    at: datetime
+    description: str
+
+
+def render(model: dict[str, Any], attachment: Attachment | None = None) -> bytes:
     document = _Pdf(model)
+    if attachment is not None:
+        document.embed_file(bytes=attachment.data, basename=attachment.name,
+                            modification_date=attachment.at, creation_date=attachment.at,
+                            mime_type="application/json", desc=attachment.description,
+                            associated_file_relationship="Source", compress=True)
     document.title_page()
     for section in model["sections"]:
         document.section(section)

@@ -19,11 +19,18 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.dossier import completeness, legal_basis_of
+from domain.privacy import Sight, shield, shields_nothing
 from domain.pupil import Pupil, pupil_aggregate_id
-from services.evidence import checkpoints
+from services.evidence import checkpoints, merkle
 from services.evidence.recorder import AuditLog, leaf_bytes
 from services.reads import representations
-from services.reads.history import History, PupilViewReaders, Reader, StoredEvents
+from services.reads.history import (
+    History,
+    PupilViewReaders,
+    Reader,
+    StoredEvents,
+    event_data,
+)
 
 ROLES_NB = {
     "guardian": "foresatt", "pupil": "elev", "subject_teacher": "faglærer",
@@ -64,6 +71,7 @@ class Dossiers:
         pupil: Pupil = self.history.app.find(pupil_aggregate_id(found_tenant, pupil_id))
         case = self.current.cases.case(pupil_id, found_tenant,
                                        restricted=reader.handles_safeguarding)
+        sight = reader.sight
         tally = self.current.absence.tally(pupil_id, None, found_tenant)
         hashes = {entry["position"]: entry["hash"] for entry in timeline}
         now = self.history.clock()
@@ -74,14 +82,14 @@ class Dossiers:
         return {
             "title": "Saksfremstilling – alvorlig skolefravær",
             "made_at": now.isoformat(),
-            "pupil": _pupil(pupil_id, pupil),
+            "pupil": shield(_pupil(pupil_id, pupil), sight),
             "municipality": found_tenant,
             "stage": case["stage"],
             "absence": {"days": tally.totals.days.as_dict(),
                         "lessons": tally.totals.lessons.as_dict(),
                         "late_arrivals": tally.totals.late_arrivals,
                         "left_school": tally.totals.left_school},
-            **_records(case["records"]),
+            **shield(_records(case["records"]), sight),
             # What the service decided, each as the events that recorded it (proved below).
             "concerns": representations.attested(
                 [representations.concern(c)
@@ -90,11 +98,14 @@ class Dossiers:
                 [representations.task(t, now) for t in case["tasks"]], hashes),
             "stage_history": case["stage_history"],
             "timeline": timeline,
-            **self._proofs([entry["position"] for entry in timeline], stored),
+            **self._proofs([entry["position"] for entry in timeline], stored, sight),
         }
 
-    def _proofs(self, positions: list[int], stored_events: StoredEvents) -> dict[str, Any]:
-        """The signed checkpoint and an inclusion proof for each of the dossier's events."""
+    def _proofs(self, positions: list[int], stored_events: StoredEvents, sight: Sight
+                ) -> dict[str, Any]:
+        """The signed checkpoint and an inclusion proof for each of the dossier's events:
+        with the stored bytes where the reader may see all of the event, else only the
+        leaf hash they hash to (PRIV-1, PRIV-2)."""
         proofs = self.audit_log.proofs(positions)
         key = self.public_key()
         if proofs is None or key is None:
@@ -104,8 +115,10 @@ class Dossiers:
             found = stored_events.stored(position)
             stored = leaf_bytes(position, found.originator_id, found.originator_version,
                                 found.topic, found.state)
-            exported.append({"position": position, "leaf_index": index,
-                             "stored_bytes_b64": base64.b64encode(stored).decode(),
+            shown = ({"stored_bytes_b64": base64.b64encode(stored).decode()}
+                     if shields_nothing(event_data(stored_events.event(position)), sight)
+                     else {"leaf_sha256": merkle.leaf_hash(stored).hex()})
+            exported.append({"position": position, "leaf_index": index, **shown,
                              "inclusion_proof": [h.hex() for h in proof]})
         checkpoint = checkpoints.parse_and_verify(proofs.note, key)
         return {

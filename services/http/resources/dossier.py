@@ -27,7 +27,7 @@ def get_dossier(query: dict[str, Any], pupil_id: UUID) -> Response:
     """The POL-5 case presentation in Norwegian: JSON (with the completeness check, the
     signed checkpoint and an inclusion proof per event), or HTML or PDF by ``Accept``.
     The read is recorded (PRIV-3)."""
-    made = service().dossiers.build(pupil_id, caller().tenant, current_reader())
+    made = service().dossiers.build(pupil_id, caller().tenant, current_reader(pupil_id))
     if made is None:
         raise not_found("no event is about this pupil_id", "unknown-pupil")
     wanted = request.accept_mimetypes.best_match(MEDIA_TYPES, default="application/json")

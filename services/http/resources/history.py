@@ -24,7 +24,7 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
     """Every event about the pupil in log order — occurred_at, recorded_at, actor,
     position, hash — and the derived state as known at ``as_of`` (default: now).
     The read itself is recorded first (PRIV-3)."""
-    history, reader, as_of = service().history, current_reader(), query["as_of"]
+    history, reader, as_of = service().history, current_reader(pupil_id), query["as_of"]
     tenant = known_tenant(pupil_id, caller().tenant)
     stored = history.stored_events(pupil_id, tenant)  # once, for the events and the state
     listed = history.events(pupil_id, tenant, as_of, reader, stored)
@@ -39,7 +39,8 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
 @blp.route("/<uuid:pupil_id>/reads", methods=["GET"])
 @blp.arguments(PupilQuerySchema, location="query")
 def get_reads(query: dict[str, Any], pupil_id: UUID) -> Response:
-    """PRIV-3: who read the pupil's history or dossier, when, and what."""
+    """PRIV-3: who read the pupil's data (each per-pupil read and task list), when, and
+    what."""
     tenant = known_tenant(pupil_id, caller().tenant)
     return jsonify({"pupil_id": str(pupil_id),
                     "reads": service().history.reads(tenant, pupil_id)})

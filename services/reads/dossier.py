@@ -79,17 +79,17 @@ class Dossiers:
             basis = legal_basis_of(entry["type"], date.fromisoformat(entry["occurred_at"][:10]))
             entry["legal_basis"] = basis.citation if basis else None
             entry["legal_basis_verified"] = basis.verified if basis else None
-        return {
+        made: dict[str, Any] = shield({  # as the reader may see it, everywhere in it
             "title": "Saksfremstilling – alvorlig skolefravær",
             "made_at": now.isoformat(),
-            "pupil": shield(_pupil(pupil_id, pupil), sight),
+            "pupil": _pupil(pupil_id, pupil),
             "municipality": found_tenant,
             "stage": case["stage"],
             "absence": {"days": tally.totals.days.as_dict(),
                         "lessons": tally.totals.lessons.as_dict(),
                         "late_arrivals": tally.totals.late_arrivals,
                         "left_school": tally.totals.left_school},
-            **shield(_records(case["records"]), sight),
+            **_records(case["records"]),
             # What the service decided, each as the events that recorded it (proved below).
             "concerns": representations.attested(
                 [representations.concern(c)
@@ -99,7 +99,8 @@ class Dossiers:
             "stage_history": case["stage_history"],
             "timeline": timeline,
             **self._proofs([entry["position"] for entry in timeline], stored, sight),
-        }
+        }, sight)
+        return made
 
     def _proofs(self, positions: list[int], stored_events: StoredEvents, sight: Sight
                 ) -> dict[str, Any]:

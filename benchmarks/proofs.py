@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 
 from domain.envelope import Actor, Role
+from domain.privacy import Sight
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.evidence.recorder import AuditLog
@@ -43,7 +44,7 @@ DEFAULT_POSTGRES = os.environ.get("SKOLEFRAVAER_TEST_POSTGRES",
                                   "host=127.0.0.1 port=5432 user=postgres dbname=test")
 STORED_PER_POSTED = 2  # an event and its idempotency receipt
 OTHER_PUPILS = 2000
-READER = Reader(Actor("benchmark", Role.AUDITOR))
+READER = Reader(Actor("benchmark", Role.AUDITOR), Sight.of(Role.AUDITOR, None))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from domain.case_records import (
     ConfirmationAbout,
     Consent,
     Contact,
+    HealthServiceMatter,
     Letter,
     MeasureEvaluation,
     Meeting,
@@ -63,6 +64,7 @@ from domain.follow_up import (
     tasks_opened_by,
 )
 from domain.ids import NAMESPACE, scoped_id
+from domain.privacy import SAFEGUARDING_ROLES
 from domain.pupil import Pupil
 from domain.records import Absence, LateArrival, LeftSchool
 from domain.rule_sets import ConcernRule, RuleSet
@@ -80,10 +82,6 @@ AGENCY_ROLES = {"ppt_advisor": Agency.PPT, "consultation_team": Agency.CONSULTAT
                 "child_welfare_contact": Agency.CHILD_WELFARE,
                 **{agency.value: agency for agency in Agency}}
 """REF-4: meeting participants (by role) who are another agency."""
-
-SAFEGUARDING_ROLES = (Role.SCHOOL_HEALTH_SERVICE, Role.PRINCIPAL, Role.SCHOOL_LEADERSHIP,
-                      Role.CHILD_WELFARE_CONTACT)
-"""SAFE: the roles that handle (and may read) safeguarding records."""
 
 LEADERSHIP_ROLES = (Role.PRINCIPAL, Role.SCHOOL_LEADERSHIP)
 SERVICE = Actor("skolefravaer", Role.SERVICE)
@@ -323,6 +321,7 @@ class FollowUpCase(Aggregate):
                                     f"guide for {meeting.kind.value}",
                                     field=f"data.guide_answers[{index}].question",
                                     rule="FOL-20")
+        self._check_minutes(meeting)
         if not meeting.pupil_participated and not (meeting.pupil_absent_reason or "").strip():
             raise RuleViolation("absent_reason_required", "a meeting the pupil did not take "
                                 "part in records why", field="data.pupil_absent_reason",
@@ -333,6 +332,19 @@ class FollowUpCase(Aggregate):
             self._check_named_agencies(meeting)
         self._meeting_held(envelope, self.pupil_id, meeting)
         self._follow_own(ctx)
+
+    @staticmethod
+    def _check_minutes(meeting: Meeting) -> None:
+        """PRIV-5: the school health service's conversation is written in its own health
+        record — here only that it took place; every other meeting has minutes (POL-3)."""
+        if meeting.kind is MeetingKind.SCHOOL_HEALTH_CONVERSATION:
+            if meeting.minutes is not None or meeting.guide_answers or meeting.pupil_input:
+                raise RuleViolation("notes_stay_in_health_record", "the school health "
+                                    "service's notes stay in its own health record",
+                                    field="data.minutes", rule="PRIV-5")
+        elif not (meeting.minutes or "").strip():
+            raise RuleViolation("minutes_required", "a meeting is recorded with its minutes",
+                                field="data.minutes")
 
     def _check_named_agencies(self, meeting: Meeting) -> None:
         """REF-4, §7: the pupil is discussed by name with PPT or another agency only with
@@ -731,7 +743,8 @@ class FollowUpCase(Aggregate):
                         to_date: date, destination: str | None) -> None:
         pass
 
-    def notify_school_health(self, envelope: Envelope, about: str, ctx: Context) -> None:
+    def notify_school_health(self, envelope: Envelope, about: HealthServiceMatter,
+                             ctx: Context) -> None:
         self._school_health_notified(envelope, self.pupil_id, about)
         self._follow_own(ctx)
 
@@ -1034,4 +1047,10 @@ def restricted(event: Any) -> bool:
         return True
     rule = event.task.rule if isinstance(event, FollowUpCase.TaskOpened) else \
         getattr(event, "rule", "") if isinstance(event, FollowUpCase.Event) else ""
-    return str(rule).startswith("SAFE-")
+    return safeguarding_rule(str(rule))
+
+
+def safeguarding_rule(rule: str) -> bool:
+    """SAFE: a task of a safeguarding rule is itself a safeguarding record (its title says
+    what the school suspects)."""
+    return rule.startswith("SAFE-")

@@ -127,6 +127,17 @@ class GuideAnswer:
     answer: str
 
 
+class HealthServiceMatter(StrEnum):
+    """PRIV-5: what the school health service was notified about — a category, never the
+    health details themselves (those stay in the service's own health record)."""
+
+    EXTENDED_TRAVEL = "extended_travel"  # SAFE-1
+    SAFEGUARDING_CONCERN = "safeguarding_concern"  # SAFE-2
+    LONG_ABSENCE = "long_absence"
+    SCHOOL_REFUSAL = "school_refusal"
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Meeting:
     meeting_id: str
@@ -135,7 +146,7 @@ class Meeting:
     participants: tuple[Participant, ...]
     pupil_participated: bool  # FOL-15
     anonymous: bool
-    minutes: str
+    minutes: str | None  # PRIV-5: None for the school health service's conversation
     pupil_absent_reason: str | None = None
     guide_answers: tuple[GuideAnswer, ...] = ()
     minutes_sent_to_guardians_at: datetime | None = None

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.case_records import Agreement, Contact, Letter, MeasureEvaluation, Meeting
+from domain.case_records import (
+    Agreement,
+    Contact,
+    Letter,
+    MeasureEvaluation,
+    Meeting,
+    MeetingKind,
+)
 from domain.law import LegalBasis, NoLegalBasis, legal_basis
 
 LEGAL_TOPICS = {
@@ -77,7 +84,8 @@ def completeness(records: Iterable[tuple[str, dict[str, Any]]]) -> list[Requirem
             _contact(body["contact"], pol4)
         elif record_type == "MeetingHeld":
             meeting: Meeting = body["meeting"]
-            if not meeting.minutes.strip():
+            if meeting.kind is not MeetingKind.SCHOOL_HEALTH_CONVERSATION \
+                    and not (meeting.minutes or "").strip():
                 pol3.missing.append(f"Møte {meeting.meeting_id} "
                                     f"{meeting.at.strftime('%d.%m.%Y')}: mangler referat")
         elif record_type == "CollaborationAgreementSigned":

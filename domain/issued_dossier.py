@@ -32,6 +32,7 @@ class IssuedDossier(Aggregate):
         document: str
         safeguarding: bool
         health_details: bool
+        whereabouts: bool
 
     @staticmethod
     def create_id(tenant: str, dossier_id: UUID, **_: object) -> UUID:
@@ -40,12 +41,13 @@ class IssuedDossier(Aggregate):
     @event(DossierIssued)
     def __init__(self, tenant: str, dossier_id: UUID, pupil_id: UUID, tree_size: int,
                  root_sha256: str, issued_by: Actor, content_sha256: str,
-                 document: str, safeguarding: bool, health_details: bool) -> None:
+                 document: str, safeguarding: bool, health_details: bool,
+                 whereabouts: bool) -> None:
         """``document``: the issued JSON as served, byte for byte (RFC 8785 text); its
         ``content`` hashes to ``content_sha256`` and holds the proofs against the signed
-        checkpoint of ``tree_size`` leaves with root ``root_sha256``. ``safeguarding`` and
-        ``health_details``: whether it was made for a reader who sees those (SAFE, PRIV-1) —
-        only readers who see them too may read it."""
+        checkpoint of ``tree_size`` leaves with root ``root_sha256``. ``safeguarding``,
+        ``health_details`` and ``whereabouts``: whether it was made for a reader who sees
+        those (SAFE, PRIV-1, PRIV-2) — only readers who see them too may read it."""
         self.tenant = tenant
         self.dossier_id = dossier_id
         self.pupil_id = pupil_id
@@ -56,3 +58,4 @@ class IssuedDossier(Aggregate):
         self.document = document
         self.safeguarding = safeguarding
         self.health_details = health_details
+        self.whereabouts = whereabouts

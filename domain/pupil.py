@@ -445,8 +445,10 @@ class Pupil(Aggregate):
         return enrolment.school_id
 
     def guardian_ids(self, day: date) -> set[str]:
+        """The guardians with parental responsibility: the others are told nothing and
+        consent to nothing (PRIV-2)."""
         enrolment = self.enrolments.get(school_year_of(day)) or self.latest_enrolment()
-        return {g.guardian_id for g in enrolment.guardians}
+        return {g.guardian_id for g in enrolment.guardians if g.parental_responsibility}
 
     def identity_on_file(self) -> bool:
         enrolment = self.latest_enrolment()
@@ -485,6 +487,11 @@ class Pupil(Aggregate):
             raise RuleViolation(
                 "not_a_guardian", "the notice must come from one of the pupil's registered "
                 "guardians", field="data.guardian_id", rule="ABS-3")
+        if not enrolment.responsible(guardian_id):
+            raise RuleViolation(
+                "no_parental_responsibility", "a guardian without parental responsibility "
+                "(foreldreansvar) neither notifies nor is told about the pupil's absence",
+                field="data.guardian_id", rule="PRIV-2")
 
     def _check_new_request(self, request: DiplomaRequest) -> None:
         if request.request_id in self.requests:

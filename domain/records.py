@@ -28,13 +28,23 @@ class GuardianRelation(StrEnum):
     OTHER = "other"
 
 
+class AddressProtection(StrEnum):
+    """PRIV-2: an address the population register keeps secret (kode 6 / kode 7)."""
+
+    STRENGT_FORTROLIG = "strengt_fortrolig"
+    FORTROLIG = "fortrolig"
+
+
 @dataclass(frozen=True)
 class Guardian(Shared):
-    """A guardian (foresatt) of the pupil."""
+    """A guardian (foresatt) of the pupil; one without parental responsibility
+    (foreldreansvar) is told nothing and notifies nothing (PRIV-2)."""
 
     guardian_id: str
     relation: GuardianRelation
     name: str | None = None
+    parental_responsibility: bool = True
+    address_protection: AddressProtection | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,19 @@ class Enrolment(Shared):
     can_swim: bool | None = None
     name: str | None = None
     national_id: str | None = None
+    address_protection: AddressProtection | None = None
+
+    @property
+    def protection(self) -> AddressProtection | None:
+        """PRIV-2: the strictest protection of the pupil's or a guardian's address (a child
+        lives with a guardian, so a guardian's protected address protects the child's)."""
+        found = {self.address_protection, *(g.address_protection for g in self.guardians)}
+        return next((p for p in AddressProtection if p in found), None)
+
+    def responsible(self, guardian_id: str) -> bool:
+        """PRIV-2: whether ``guardian_id`` is a guardian with parental responsibility."""
+        return any(g.guardian_id == guardian_id and g.parental_responsibility
+                   for g in self.guardians)
 
     def __post_init__(self) -> None:
         try:

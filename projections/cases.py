@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.case import SAFEGUARDING_RECORDS
+from domain.case import SAFEGUARDING_RECORDS, safeguarding_rule
 from domain.case import FollowUpCase as Case
 from domain.follow_up import Stage
 from projections import codec, outbox, tasks_due
@@ -238,7 +238,8 @@ class CaseReader:
                 "stage_history": [{"stage": s, "episode": int(n), "reason": why, "at": at,
                                    "event_id": e, "position": int(p)}
                                   for s, n, why, at, e, p in stages],
-                "tasks": [Task(*row) for row in tasks],
+                "tasks": [task for task in (Task(*row) for row in tasks)
+                          if restricted or not safeguarding_rule(task.rule)],
                 "records": [{"event_id": e, "type": t, "occurred_at": at,
                              "actor": codec.loads(actor),
                              "body": codec.loads(self.db.sealer.open(body)),

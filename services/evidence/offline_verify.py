@@ -234,6 +234,22 @@ def _load_key(pem: object) -> Ed25519PublicKey | None:
     return key if isinstance(key, Ed25519PublicKey) else None
 
 
+def _leaf_of(event: dict[str, Any]) -> bytes | None:
+    """The event's leaf hash: of its stored bytes, or as given (``leaf_sha256``) when the
+    reader the dossier was made for may not see the whole event (PRIV-1): its inclusion is
+    proven all the same, its content is not shown."""
+    stored_b64, given = event.get("stored_bytes_b64"), event.get("leaf_sha256")
+    if isinstance(given, str) and stored_b64 is None:
+        return bytes.fromhex(given) if _HASH_HEX.fullmatch(given) else None
+    try:
+        stored = (
+            base64.b64decode(stored_b64, validate=True) if isinstance(stored_b64, str) else None
+        )
+    except (binascii.Error, ValueError):
+        return None
+    return None if stored is None else leaf_hash(stored)
+
+
 def _check_event(event: dict[str, Any], label: str, checkpoint: SignedCheckpoint) -> str | None:
     """The problem with one event, or None when its inclusion in the checkpoint is proven."""
     index = event.get("leaf_index")
@@ -244,22 +260,17 @@ def _check_event(event: dict[str, Any], label: str, checkpoint: SignedCheckpoint
             f"{label}: leaf_index {index} ligger utenfor kontrollpunktet "
             f"({checkpoint.size} hendelser)"
         )
-    stored_b64 = event.get("stored_bytes_b64")
-    try:
-        stored = (
-            base64.b64decode(stored_b64, validate=True) if isinstance(stored_b64, str) else None
-        )
-    except (binascii.Error, ValueError):
-        stored = None
-    if stored is None:
-        return f"{label}: «stored_bytes_b64» er ikke gyldig base64"
+    leaf = _leaf_of(event)
+    if leaf is None:
+        return (f"{label}: verken gyldig «stored_bytes_b64» (base64) eller «leaf_sha256» "
+                "(64 heksadesimale tegn)")
     proof_hex = event.get("inclusion_proof")
     if not isinstance(proof_hex, list) or not all(
         isinstance(h, str) and _HASH_HEX.fullmatch(h) for h in proof_hex
     ):
         return f"{label}: «inclusion_proof» må være en liste av hasher med 64 heksadesimale tegn"
     proof = [bytes.fromhex(h) for h in proof_hex]
-    if not verify_inclusion(leaf_hash(stored), index, checkpoint.size, proof, checkpoint.root):
+    if not verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root):
         return (
             f"{label}: de lagrede bytene og inklusjonsbeviset stemmer ikke med "
             "kontrollpunktets rot-hash (endret innhold, feil plass eller feil bevis)"

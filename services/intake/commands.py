@@ -20,6 +20,7 @@ from domain.case_records import (
     ConfirmationAbout,
     Consent,
     Contact,
+    HealthServiceMatter,
     Letter,
     MeasureEvaluation,
     Meeting,
@@ -362,7 +363,7 @@ class PlanExtendedTravel:
 @dataclass(frozen=True)
 class NotifySchoolHealth:
     pupil_id: UUID
-    about: str
+    about: HealthServiceMatter
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from domain.records import (
     Absence,
     AbsenceNotice,
     AbsenceScope,
+    AddressProtection,
     Departure,
     Enrolment,
     Guardian,
@@ -122,6 +123,8 @@ class GuardianSchema(ValueSchema):
     guardian_id = fields.String(required=True, validate=ID)
     relation = fields.Enum(GuardianRelation, by_value=True, required=True)
     name = fields.String(load_default=None, validate=LABEL)
+    parental_responsibility = fields.Boolean(load_default=True)  # PRIV-2
+    address_protection = fields.Enum(AddressProtection, by_value=True, load_default=None)
 
 
 class PupilEnrolledSchema(CommandSchema):
@@ -138,6 +141,7 @@ class PupilEnrolledSchema(CommandSchema):
     can_swim = fields.Boolean(load_default=None)
     name = fields.String(load_default=None, validate=LABEL)
     national_id = fields.String(load_default=None, validate=NATIONAL_ID)
+    address_protection = fields.Enum(AddressProtection, by_value=True, load_default=None)
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> c.EnrolPupil:

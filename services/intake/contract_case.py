@@ -22,6 +22,7 @@ from domain.case_records import (
     ContactedRelation,
     Grounds,
     GuideAnswer,
+    HealthServiceMatter,
     Letter,
     LetterChannel,
     LetterPurpose,
@@ -128,7 +129,7 @@ class MeetingHeldSchema(PupilData):
     pupil_participated = fields.Boolean(required=True)
     pupil_absent_reason = fields.String(load_default=None, validate=NOTE)
     anonymous = fields.Boolean(load_default=False)
-    minutes = fields.String(required=True, validate=TEXT)
+    minutes = fields.String(load_default=None, validate=TEXT)  # PRIV-5: not for school health
     guide_answers = TupleList(fields.Nested(GuideAnswerSchema), load_default=tuple,
                               validate=FEW)
     minutes_sent_to_guardians_at = Moment(load_default=None)
@@ -328,7 +329,7 @@ class ExtendedTravelPlannedSchema(PupilData):
 
 class SchoolHealthServiceNotifiedSchema(PupilData):
     command = c.NotifySchoolHealth
-    about = fields.String(required=True, validate=TEXT)
+    about = fields.Enum(HealthServiceMatter, by_value=True, required=True)  # PRIV-5
 
 
 class SafeguardingConcernRecordedSchema(PupilData):

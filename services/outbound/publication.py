@@ -23,6 +23,8 @@ Publisher = Callable[[Any], dict[str, Any]]
 
 def _enrolment(event: Any) -> dict[str, Any]:
     enrolment = event.enrolment
+    if enrolment.protection is not None:  # PRIV-2: the school would tell where they live
+        return {"school_year": enrolment.school_year, "grade": enrolment.grade}
     return {"school_id": enrolment.school_id, "school_year": enrolment.school_year,
             "grade": enrolment.grade, "class_id": enrolment.class_id}
 

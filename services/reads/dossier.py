@@ -19,11 +19,18 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.dossier import completeness, legal_basis_of
+from domain.privacy import Sight, shield, shields_nothing
 from domain.pupil import Pupil, pupil_aggregate_id
-from services.evidence import checkpoints
+from services.evidence import checkpoints, merkle
 from services.evidence.recorder import AuditLog, leaf_bytes
 from services.reads import representations
-from services.reads.history import History, PupilViewReaders, Reader, StoredEvents
+from services.reads.history import (
+    History,
+    PupilViewReaders,
+    Reader,
+    StoredEvents,
+    event_data,
+)
 
 ROLES_NB = {
     "guardian": "foresatt", "pupil": "elev", "subject_teacher": "faglærer",
@@ -69,6 +76,7 @@ class Dossiers:
         pupil: Pupil = self.history.app.find(pupil_aggregate_id(found_tenant, pupil_id))
         case = self.current.cases.case(pupil_id, found_tenant,
                                        restricted=reader.handles_safeguarding)
+        sight = reader.sight
         tally = self.current.absence.tally(pupil_id, None, found_tenant)
         hashes = {entry["position"]: entry["hash"] for entry in timeline}
         now = self.history.clock()
@@ -76,7 +84,7 @@ class Dossiers:
             basis = legal_basis_of(entry["type"], date.fromisoformat(entry["occurred_at"][:10]))
             entry["legal_basis"] = basis.citation if basis else None
             entry["legal_basis_verified"] = basis.verified if basis else None
-        return {
+        made: dict[str, Any] = shield({  # as the reader may see it, everywhere in it
             "title": "Saksfremstilling – alvorlig skolefravær",
             "made_at": now.isoformat(),
             "pupil": _pupil(pupil_id, pupil),
@@ -95,11 +103,15 @@ class Dossiers:
                 [representations.task(t, now) for t in case["tasks"]], hashes),
             "stage_history": case["stage_history"],
             "timeline": timeline,
-            **self._proofs([entry["position"] for entry in timeline], stored),
-        }
+            **self._proofs([entry["position"] for entry in timeline], stored, sight),
+        }, sight)
+        return made
 
-    def _proofs(self, positions: list[int], stored_events: StoredEvents) -> dict[str, Any]:
-        """The signed checkpoint and an inclusion proof for each of the dossier's events."""
+    def _proofs(self, positions: list[int], stored_events: StoredEvents, sight: Sight
+                ) -> dict[str, Any]:
+        """The signed checkpoint and an inclusion proof for each of the dossier's events:
+        with the stored bytes where the reader may see all of the event, else only the
+        leaf hash they hash to (PRIV-1, PRIV-2)."""
         proofs = self.audit_log.proofs(positions)
         key = self.public_key()
         if proofs is None or key is None:
@@ -109,8 +121,10 @@ class Dossiers:
             found = stored_events.stored(position)
             stored = leaf_bytes(position, found.originator_id, found.originator_version,
                                 found.topic, found.state)
-            exported.append({"position": position, "leaf_index": index,
-                             "stored_bytes_b64": base64.b64encode(stored).decode(),
+            shown = ({"stored_bytes_b64": base64.b64encode(stored).decode()}
+                     if shields_nothing(event_data(stored_events.event(position)), sight)
+                     else {"leaf_sha256": merkle.leaf_hash(stored).hex()})
+            exported.append({"position": position, "leaf_index": index, **shown,
                              "inclusion_proof": [h.hex() for h in proof]})
         checkpoint = checkpoints.parse_and_verify(proofs.note, key)
         return {

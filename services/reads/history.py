@@ -3,16 +3,18 @@ hash — and the derived state as it was known at any past moment (``as_of``).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from domain.case import SAFEGUARDING_ROLES, restricted
+from eventsourcing.persistence import IntegrityError
+
+from domain.case import restricted
 from domain.envelope import Actor, Role
-from domain.privacy import HEALTH_DETAILS, sees_health_details
+from domain.privacy import Sight, shield
 from domain.read_log import ReadLog, read_log_id
 from projections import disposal
 from projections.absence import AbsenceReader
@@ -27,34 +29,20 @@ from services.reads import representations
 from services.store.application import Skolefravaer
 
 INTERNALS = ("envelope", "pupil_id", "originator_id", "originator_version", "timestamp")
-SHIELDED = "[skjermet]"
+READ_ATTEMPTS = 3  # a read log another request appended to at once: load it again
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Who is reading (PRIV-3): the signed-in caller, as their token names them."""
+    """Who is reading (PRIV-3): the signed-in caller, as their token names them, and what
+    of the pupil's data they may see (PRIV-1, PRIV-2, SAFE)."""
 
     actor: Actor
+    sight: Sight
 
     @property
     def handles_safeguarding(self) -> bool:
-        return self.actor.role in SAFEGUARDING_ROLES
-
-    @property
-    def sees_health_details(self) -> bool:
-        return sees_health_details(self.actor.role)
-
-
-def shield(data: dict[str, Any], reader: Reader) -> dict[str, Any]:
-    """PRIV-1: health details replaced by ``[skjermet]`` for readers without need to know."""
-    if reader.sees_health_details:
-        return data
-    shielded = dict(data)
-    for part, names in HEALTH_DETAILS.items():
-        if isinstance(shielded.get(part), dict):
-            shielded[part] = {key: (SHIELDED if key in names and value is not None else value)
-                              for key, value in shielded[part].items()}
-    return shielded
+        return self.sight.safeguarding
 
 
 @dataclass(frozen=True)
@@ -70,7 +58,7 @@ class PupilViewReaders:
         """The pupil's tallies, concerns, case stage and tasks in these views."""
         tally = self.absence.tally(pupil_id, None, tenant)
         case = self.cases.case(pupil_id, tenant, restricted=reader.handles_safeguarding)
-        return {
+        state: dict[str, Any] = shield({
             "absence": {"days": tally.totals.days.as_dict(),
                         "lessons": tally.totals.lessons.as_dict(),
                         "late_arrivals": tally.totals.late_arrivals,
@@ -79,7 +67,8 @@ class PupilViewReaders:
                          for c in self.concerns.concerns(pupil_id, tenant)],
             "case": {"stage": case["stage"],
                      "tasks": [representations.task(t, now) for t in case["tasks"]]},
-        }
+        }, reader.sight)
+        return state
 
     @classmethod
     def over(cls, views: ViewDatabase) -> PupilViewReaders:
@@ -101,9 +90,23 @@ class History:
 
     def record_read(self, tenant: str, pupil_id: UUID, reader: Reader, what: str) -> None:
         """PRIV-3: the read is stored before anything is answered."""
-        log = self.app.find(read_log_id(tenant, pupil_id)) or ReadLog(tenant, pupil_id)
-        log.read(reader.actor, what)
-        self.app.save(log)
+        self.record_reads(tenant, [pupil_id], reader.actor, what)
+
+    def record_reads(self, tenant: str, pupil_ids: Iterable[UUID], reader: Actor,
+                     what: str) -> None:
+        """PRIV-3: one read of each pupil's data, stored in one append (one transaction)
+        before anything is answered; a log appended to at the same moment is loaded again."""
+        for attempt in range(READ_ATTEMPTS):
+            logs = [self.app.find(read_log_id(tenant, pupil_id)) or ReadLog(tenant, pupil_id)
+                    for pupil_id in sorted(set(pupil_ids))]
+            for log in logs:
+                log.read(reader, what)
+            try:
+                self.app.save(*logs)
+                return
+            except IntegrityError:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
 
     def reads(self, tenant: str, pupil_id: UUID) -> list[dict[str, Any]]:
         return [{"at": e.timestamp.isoformat(),
@@ -186,9 +189,14 @@ def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
                   # the system that posted it on the person's behalf (None: they did)
                   "via": envelope.actor.via},
         "source": envelope.source, "position": position, "hash": leaf_hash,
-        "data": shield(representations.plain({k: v for k, v in vars(event).items()
-                                              if k not in INTERNALS}), reader),
+        "data": shield(event_data(event), reader.sight),
     }
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """What an event says (as JSON), without its envelope and stream internals."""
+    return dict(representations.plain({k: v for k, v in vars(event).items()
+                                       if k not in INTERNALS}))
 
 
 class StoredEvents:

@@ -30,6 +30,7 @@ from uuid import UUID, uuid4
 from domain.disposal import DataDisposed
 from domain.envelope import Role
 from domain.issued_dossier import IssuedDossier, issued_dossier_id
+from domain.privacy import Sight
 from services.evidence import signed_json
 from services.evidence.recorder import Signer
 from services.reads.dossier import Dossiers
@@ -65,19 +66,22 @@ class Issued:
     content_sha256: str
     tree_size: int
     document: str
-    shows: tuple[bool, bool]
-    """(safeguarding records, health details): what its issuer could see, and it shows."""
+    shows: Sight
+    """What its issuer could see, and so it shows."""
 
     @classmethod
     def of(cls, issued: IssuedDossier) -> Issued:
         return cls(issued.dossier_id, issued.pupil_id, issued.tenant, issued.content_sha256,
                    issued.tree_size, issued.document,
-                   (issued.safeguarding, issued.health_details))
+                   Sight(health=issued.health_details, safeguarding=issued.safeguarding,
+                         whereabouts=issued.whereabouts))
 
     def readable_by(self, reader: Reader) -> bool:
-        safeguarding, health = self.shows
-        return (reader.handles_safeguarding or not safeguarding) and \
-            (reader.sees_health_details or not health)
+        """Only by readers who may see all it shows (the same bytes for every reader)."""
+        mine, shown = reader.sight, self.shows
+        return (mine.health or not shown.health) and \
+            (mine.safeguarding or not shown.safeguarding) and \
+            (mine.whereabouts or not shown.whereabouts)
 
     def parsed(self) -> dict[str, Any]:
         found: dict[str, Any] = json.loads(self.document)
@@ -106,8 +110,9 @@ class IssuedDossiers:
             raise NotSignable("no signed checkpoint to issue the dossier from")
         content = {
             "issued": {"dossier_id": str(dossier_id), "pupil_id": str(pupil_id),
-                       "shows": {"safeguarding": reader.handles_safeguarding,
-                                 "health_details": reader.sees_health_details},
+                       "shows": {"safeguarding": reader.sight.safeguarding,
+                                 "health_details": reader.sight.health,
+                                 "whereabouts": reader.sight.whereabouts},
                        "municipality": made["municipality"], "issued_at": made["made_at"],
                        "issued_by": {"id": reader.actor.id, "role": Role(reader.actor.role).value},
                        "tree_size": digest["tree_size"], "root_sha256": digest["root_sha256"]},
@@ -120,12 +125,12 @@ class IssuedDossiers:
             tree_size=digest["tree_size"], root_sha256=digest["root_sha256"],
             issued_by=reader.actor, content_sha256=envelope["content_sha256"],
             document=signed_json.canonical(envelope).decode("utf-8"),
-            safeguarding=reader.handles_safeguarding,
-            health_details=reader.sees_health_details)
+            safeguarding=reader.sight.safeguarding, health_details=reader.sight.health,
+            whereabouts=reader.sight.whereabouts)
         self.app.save(issued)
         return Issued.of(issued)
 
-    def fetch(self, dossier_id: UUID, tenant: str, reader: Reader,
+    def fetch(self, dossier_id: UUID, tenant: str, reader_of: Callable[[UUID], Reader],
               may_read: Callable[[UUID], bool]) -> Issued | None:
         """The issued dossier, its read recorded; None when the municipality has none with
         this id or ``may_read`` (the reader's reach) says no to its pupil; `Shielded` when
@@ -136,6 +141,7 @@ class IssuedDossiers:
             raise Disposed(dossier_id) from None
         if found is None or not may_read(found.pupil_id):
             return None
+        reader = reader_of(found.pupil_id)  # what they may see of this pupil
         if not found.readable_by(reader):
             raise Shielded(dossier_id)
         self.history.record_read(tenant, found.pupil_id, reader, f"dossier {dossier_id}")

@@ -16,6 +16,7 @@ from eventsourcing.utils import Environment
 
 from domain.case import FollowUpCase
 from domain.pupil import Pupil
+from domain.read_log import ReadLog
 from projections.transcoding import register_domain_transcodings
 from services.store.pupil_keys import PupilKeyMapper, PupilKeys
 
@@ -34,7 +35,9 @@ class Skolefravaer(Application[UUID]):
     env: ClassVar[dict[str, str]] = {"POSTGRES_CONNECT_TIMEOUT": "3"}
     # A pupil (and the pupil's case) accumulates hundreds of events a year; loading one
     # replays from the latest snapshot instead of from the start.
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50, FollowUpCase: 50}
+    # So is a pupil's read log (PRIV-3), which grows with every read.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50, FollowUpCase: 50,
+                                                              ReadLog: 100}
 
     def __init__(self, env: Mapping[str, str] | None = None, *,
                  session_options: str | None = None, keys: PupilKeys | None = None) -> None:

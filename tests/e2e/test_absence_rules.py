@@ -332,12 +332,13 @@ def test_rebuilding_from_empty_gives_the_same_figures_concerns_and_decisions(
                                       occurred_at="2027-03-01T10:00:00+01:00"))
     paths = [f"/v1/pupils/{pupil}/absence", f"/v1/pupils/{pupil}/concerns",
              f"/v1/pupils/{pupil}/diploma"]
-    incremental = [school.get(p) for p in paths]
+    # Without the views' position: each read is recorded in the log (PRIV-3), so it moved.
+    incremental = [school.get(p) | {"position": None} for p in paths]
 
     from projections.pupil_views import PupilViews
     with school.service.views.transaction() as tx:
         PupilViews().clear(tx)
     school.service.pupil_views.catch_up()
 
-    assert [school.get(p) for p in paths] == incremental
+    assert [school.get(p) | {"position": None} for p in paths] == incremental
     assert UUID(pupil)

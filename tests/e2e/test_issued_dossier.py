@@ -22,11 +22,13 @@ from services.evidence import offline_verify, signed_json
 from services.reads.rendering import issued as render
 from tests.conftest import ROOT
 from tests.e2e.test_dossier_document import html_text, pages_of
+from tests.support import tokens
 from tests.support.case_events import contact
 from tests.support.events import absent
 from tests.support.realistic_case import NAME, PRINCIPAL, Municipality, realistic_case
 
 VERIFIER = ROOT / "services" / "evidence" / "offline_verify.py"
+AUDITOR = tokens.bearer(tokens.staff("auditor", person="revisor-1"))
 MEDIA = ("application/json", "text/html", "application/pdf")
 
 
@@ -43,6 +45,9 @@ class Issued:
     reads: list[dict[str, Any]]
     consistency: dict[str, Any]
     second_tree_size: int
+    by_auditor: bytes
+    """The JSON of the dossier an auditor reads (a preview; auditors do not issue): made
+    for a reader without health details."""
 
     @property
     def envelope(self) -> dict[str, Any]:
@@ -69,10 +74,11 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
         stored: IssuedDossier = office.service.app.repository.get(issued_dossier_id(
             "3101", UUID(posted.get_json()["dossier_id"])))
         reads = office.client.get(f"/v1/pupils/{pupil}/reads", headers=PRINCIPAL).get_json()
+        by_auditor = office.client.get(f"/v1/pupils/{pupil}/dossier", headers=AUDITOR).data
     finally:
         office.close()
     yield Issued(pupil, location, posted.get_json(), first, again, stored, reads["reads"],
-                 consistency, second.get_json()["tree_size"])
+                 consistency, second.get_json()["tree_size"], by_auditor)
 
 
 def fetch_all(office: Municipality, location: str) -> dict[str, bytes]:
@@ -259,3 +265,19 @@ def _key_file(issued: Issued, tmp_path: Path) -> Path:
     pem.write_text(issued.envelope["content"]["dossier"]["audit"]["public_key_pem"])
     return pem
 
+
+
+@pytest.mark.rule("PRIV-1")
+def test_a_dossier_for_a_reader_without_health_details_proves_those_events_by_hash(
+        issued: Issued, tmp_path: Path) -> None:
+    """The doctor's note is in the log, and in the dossier as its leaf hash only: the
+    auditor's dossier shows neither doctor nor document, and still verifies offline."""
+    events = json.loads(issued.by_auditor)["audit"]["events"]
+    hashed = [e for e in events if "leaf_sha256" in e]
+    (tmp_path / "auditor.json").write_bytes(issued.by_auditor)
+
+    run = standalone(tmp_path / "auditor.json")
+
+    assert hashed and all("stored_bytes_b64" not in e for e in hashed)
+    assert b"legeerklaering-1" not in issued.by_auditor
+    assert run.returncode == 0, run.stdout

@@ -91,7 +91,7 @@ def story(p: str) -> list[dict[str, Any]]:
                     reasons="Ikke grunnlag nå"),
         pupil_event("ExtendedTravelPlanned", p, AT, from_date="2026-10-10",
                     to_date="2026-10-20", destination="utlandet"),
-        pupil_event("SchoolHealthServiceNotified", p, AT, about="Reise"),
+        pupil_event("SchoolHealthServiceNotified", p, AT, about="extended_travel"),
         pupil_event("SafeguardingConcernRecorded", p, AT, role="school_health_service",
                     grounds="Reise til utlandet"),
         pupil_event("HomeVisitOffered", p, AT, role="school_health_service"),

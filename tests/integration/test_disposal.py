@@ -15,6 +15,7 @@ import pytest
 from domain.disposal import DataDisposed, disposal_id
 from domain.envelope import Actor, Role
 from domain.issued_dossier import IssuedDossier
+from domain.privacy import Sight
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.evidence.verify import verify_store
@@ -34,6 +35,7 @@ from tests.support.events import (
 
 NAME, NATIONAL_ID = "Kari Nordmann", "01011250013"
 HEALTH = ("lungebetennelse", "magesmerter", "angstplager")
+PRINCIPAL = Reader(Actor("rektor-1", Role.PRINCIPAL), Sight.of(Role.PRINCIPAL, None))
 
 
 @pytest.fixture
@@ -61,8 +63,7 @@ def _record(service: Service, pupil: str) -> None:
     service.pupil_views.catch_up()
     service.audit_log.catch_up()
     # An issued dossier: a signed copy of it all, under the pupil's key as well.
-    assert service.issued.issue(UUID(pupil), TENANT, Reader(Actor("rektor-1",
-                                                                   Role.PRINCIPAL)))
+    assert service.issued.issue(UUID(pupil), TENANT, PRINCIPAL)
 
 
 def _hits(conninfo: str, schema: str, secrets: tuple[str, ...]) -> dict[str, int]:
@@ -138,7 +139,7 @@ def test_a_shredded_pupil_leaves_nothing_readable_and_the_log_verifies(
     # Others' data is untouched.
     assert encrypted.absence.tally(UUID(kept), None, TENANT).totals.days.total == 55
 
-    reader = Reader(Actor("rektor-1", Role.PRINCIPAL))
+    reader = PRINCIPAL
     with pytest.raises(Disposed):
         encrypted.issued.fetch(issued[0], TENANT, reader, lambda _: True)
     dossier = encrypted.dossiers.build(UUID(shredded), TENANT, reader)

@@ -13,6 +13,7 @@ from domain.case_records import (
     ConcernReport,
     ConfirmationAbout,
     ContactedRelation,
+    HealthServiceMatter,
     MeetingKind,
     PoliceDecision,
     RegisterResult,
@@ -192,7 +193,7 @@ def test_planned_long_travel_is_told_to_the_school_health_service() -> None:
             date(2026, 12, 20), "utlandet")
     assert desk.open() == {("SAFE-1", "2026-10-03")}
 
-    desk.do("notify_school_health", "2026-10-02T10:00", "Lengre reise planlagt")
+    desk.do("notify_school_health", "2026-10-02T10:00", HealthServiceMatter.EXTENDED_TRAVEL)
 
     assert reversed_period.code == "period_reversed"
     assert desk.open() == set()
@@ -208,7 +209,7 @@ def test_a_safeguarding_concern_calls_the_guardians_to_the_school_health_service
     assert desk.open() == {("SAFE-2", "2026-10-08")}
 
     desk.do("hold_meeting", "2026-10-05T10:00",
-            meeting(MeetingKind.SCHOOL_HEALTH_CONVERSATION, "2026-10-05T10:00"))
+            meeting(MeetingKind.SCHOOL_HEALTH_CONVERSATION, "2026-10-05T10:00", minutes=None))
 
     assert guardian.rule == "SAFE-2"
     assert desk.open() == set()
@@ -287,3 +288,26 @@ def test_a_closed_case_the_procedure_reopened_stays_open_for_the_steps_after_it(
     assert [r for r, _ in sorted(desk.open())] == ["MISS-5", "MISS-6"]
     desk.do("close_case", "2026-09-26T10:00", "Meldt NAV, bekreftelse kommer")
     assert desk.case.tasks == {}
+
+
+@pytest.mark.rule("PRIV-5")
+def test_the_school_health_services_conversation_is_recorded_without_its_notes() -> None:
+    desk = Desk()
+    desk.do("record_safeguarding_concern", "2026-10-01T10:00", "Grunn",
+            role=Role.SCHOOL_HEALTH_SERVICE)
+    at = "2026-10-05T10:00"
+    with_minutes = refused(desk.do, "hold_meeting", at,
+                           meeting(MeetingKind.SCHOOL_HEALTH_CONVERSATION, at))
+    with_input = refused(desk.do, "hold_meeting", at, meeting(
+        MeetingKind.SCHOOL_HEALTH_CONVERSATION, at, minutes=None, pupil_input="Vondt i magen"))
+    without_minutes = refused(desk.do, "hold_meeting", at,
+                              meeting(MeetingKind.GUARDIAN_CONVERSATION, at, minutes=None))
+    assert desk.open() == {("SAFE-2", "2026-10-08")}
+
+    desk.do("hold_meeting", at,
+            meeting(MeetingKind.SCHOOL_HEALTH_CONVERSATION, at, minutes=None))
+
+    assert (with_minutes.rule, with_minutes.code) == ("PRIV-5", "notes_stay_in_health_record")
+    assert with_input.rule == "PRIV-5"
+    assert without_minutes.code == "minutes_required"
+    assert desk.open() == set()

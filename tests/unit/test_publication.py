@@ -3,12 +3,17 @@ streams (the pupil's and the case's), numbered consecutively per pupil in log or
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
+import pytest
+
+from domain.pupil import Pupil
+from domain.records import AddressProtection, Guardian, GuardianRelation
 from projections.db import SQLiteViews
 from projections.follower import LoggedEvent
 from services.outbound.publication import Sequences, message
-from tests.support.casework import Desk, absence, contact
+from tests.support.casework import Desk, absence, contact, envelope
 
 
 def logged(desk: Desk) -> list[LoggedEvent]:
@@ -45,3 +50,18 @@ def test_a_safeguarding_decision_is_published_without_its_data() -> None:
 
     published = [(b["type"], b["data"]) for b in bodies if b is not None][-2:]
     assert published == [("RestrictedRecord", {}), ("RestrictedRecord", {})]
+
+
+@pytest.mark.rule("PRIV-2")
+def test_the_enrolment_of_a_pupil_with_a_protected_address_is_published_without_the_school(
+        ) -> None:
+    desk = Desk()
+    protected = dataclasses.replace(desk.pupil.latest_enrolment(), guardians=(
+        Guardian("guardian-1", GuardianRelation.MOTHER,
+                 address_protection=AddressProtection.FORTROLIG),))
+    enrolled = Pupil.enrolled(envelope("PupilEnrolled", "2026-08-15"), protected)
+
+    body = message(enrolled.collect_events()[0], 1)
+
+    assert body is not None and body["data"] == {"school_year": "2026-2027", "grade": 9}
+    assert message(desk.stored[0], 1)["data"]["school_id"] == "school-1"  # type: ignore[index]

@@ -17,8 +17,9 @@ from uuid import UUID
 
 from flask import Flask, current_app, g, request
 
-from domain.privacy import Place, Reach, places_of, reaches
-from domain.pupil import pupil_aggregate_id
+from domain.privacy import Place, Reach, Sight, places_of, reaches
+from domain.pupil import Pupil, pupil_aggregate_id
+from domain.records import AddressProtection
 from services.http.context import service
 from services.http.context.callers import Caller, caller_of
 from services.http.context.policy import OPEN, POLICY, Operation, reach_of
@@ -116,9 +117,28 @@ def caller() -> Caller:
     return access().caller
 
 
-def current_reader() -> Reader:
-    """The caller as a reader of a pupil's data (PRIV-1, PRIV-3)."""
-    return Reader(caller().actor)
+def current_reader(pupil_id: UUID) -> Reader:
+    """The caller as a reader of a pupil's data, and what of it they may see (PRIV-1,
+    PRIV-2, PRIV-3)."""
+    who = caller()
+    return Reader(who.actor, Sight.of(who.role, protection_of(pupil_id)))
+
+
+def protection_of(pupil_id: UUID) -> AddressProtection | None:
+    """PRIV-2: how the pupil's (or a guardian's) address is protected, from the latest
+    enrolment."""
+    return service().app.peek(pupil_aggregate_id(caller().tenant, pupil_id), _protection)
+
+
+def _protection(pupil: Pupil) -> AddressProtection | None:
+    return pupil.latest_enrolment().protection if pupil.enrolments else None
+
+
+def record_read(what: str, *pupil_ids: UUID) -> None:
+    """PRIV-3: the caller's read of these pupils' data, stored (one append for all of
+    them) before the answer is sent; an answer that cannot be recorded is not sent."""
+    if pupil_ids:
+        service().history.record_reads(caller().tenant, pupil_ids, caller().actor, what)
 
 
 def author() -> Author:

@@ -31,7 +31,7 @@ def get_dossier(query: dict[str, Any], pupil_id: UUID) -> Response:
     """The POL-5 case presentation in Norwegian, a preview (not issued, not signed): JSON
     (with the completeness check, the signed checkpoint and an inclusion proof per event),
     or HTML or PDF by ``Accept``. The read is recorded (PRIV-3)."""
-    made = service().dossiers.build(pupil_id, caller().tenant, current_reader())
+    made = service().dossiers.build(pupil_id, caller().tenant, current_reader(pupil_id))
     if made is None:
         raise not_found("no event is about this pupil_id", "unknown-pupil")
     wanted = request.accept_mimetypes.best_match(MEDIA_TYPES, default="application/json")
@@ -53,7 +53,8 @@ def issue_dossier(query: dict[str, Any], pupil_id: UUID) -> Response:
     the checkpoint key) and recorded as a ``DossierIssued`` event. 201 with its
     ``Location``; the read is recorded (PRIV-3)."""
     try:
-        issued = service().issued.issue(pupil_id, caller().tenant, current_reader())
+        issued = service().issued.issue(pupil_id, caller().tenant,
+                                          current_reader(pupil_id))
     except NotSignable:
         raise unavailable("no signed checkpoint yet", "not-signable", retry_after=1) from None
     if issued is None:
@@ -73,14 +74,15 @@ def get_issued_dossier(dossier_id: UUID) -> Response:
     checks it), or by ``Accept`` HTML or PDF (PDF/A-3 with the JSON attached). The same
     bytes on every fetch; each read is recorded (PRIV-3)."""
     try:
-        issued = service().issued.fetch(dossier_id, caller().tenant, current_reader(),
+        issued = service().issued.fetch(dossier_id, caller().tenant, current_reader,
                                         in_reach)
     except Disposed:
         raise ProblemError(410, "Gone", "the pupil's data, this dossier with it, was disposed "
                            "of (PRIV-4)", kind="disposed") from None
     except Shielded:
         raise ProblemError(403, "Forbidden", "the dossier was issued with safeguarding "
-                           "records or health details this role may not read (SAFE, PRIV-1)",
+                           "records, health details or a protected address this role may not read "
+                           "(SAFE, PRIV-1, PRIV-2)",
                            kind="shielded-dossier") from None
     if issued is None:
         raise not_found("no issued dossier has this id", "unknown-dossier")

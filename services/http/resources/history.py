@@ -24,7 +24,7 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
     """Every event about the pupil in log order — occurred_at, recorded_at, actor,
     position, hash — and the derived state as known at ``as_of`` (default: now).
     The read itself is recorded first (PRIV-3)."""
-    history, reader, as_of = service().history, current_reader(), query["as_of"]
+    history, reader, as_of = service().history, current_reader(pupil_id), query["as_of"]
     if (gone := history.disposed(pupil_id, caller().tenant)) is not None:  # PRIV-4
         return jsonify({"pupil_id": str(pupil_id), "disposed": gone, "events": []})
     tenant = known_tenant(pupil_id, caller().tenant)
@@ -41,7 +41,8 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
 @blp.route("/<uuid:pupil_id>/reads", methods=["GET"])
 @blp.arguments(PupilQuerySchema, location="query")
 def get_reads(query: dict[str, Any], pupil_id: UUID) -> Response:
-    """PRIV-3: who read the pupil's history or dossier, when, and what."""
+    """PRIV-3: who read the pupil's data (each per-pupil read and task list), when, and
+    what."""
     tenant = known_tenant(pupil_id, caller().tenant)
     return jsonify({"pupil_id": str(pupil_id),
                     "reads": service().history.reads(tenant, pupil_id)})

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask import Response, jsonify
 
 from services.http.context import consistent, service
-from services.http.context.access import caller, in_reach
+from services.http.context.access import caller, in_reach, record_read
 from services.http.problems import not_found
 from services.http.resources import Blueprint
 from services.http.schemas import ConsistentQuerySchema
@@ -26,4 +26,5 @@ def get_leave_application(query: dict[str, Any], application_id: str) -> Respons
     found = service().requests.leave_application(application_id, caller().tenant)
     if found is None or not in_reach(UUID(str(found["pupil_id"]))):
         raise not_found("no leave application has this id", "unknown-application")
+    record_read(f"leave application {application_id}", UUID(str(found["pupil_id"])))
     return jsonify(representations.leave_application(application_id, found))

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from flask import Response, jsonify
 
-from domain.case import SAFEGUARDING_ROLES
+from domain.privacy import shield
 from services.http.context import consistent, enrolled_years, service
-from services.http.context.access import caller
+from services.http.context.access import caller, current_reader, record_read
 from services.http.problems import not_found
 from services.http.resources import Blueprint
 from services.http.schemas import PupilQuerySchema
@@ -26,6 +26,7 @@ def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
     tenant = caller().tenant
     years = enrolled_years(pupil_id, tenant)
     tally = service().absence.tally(pupil_id, query["school_year"], tenant)
+    record_read(f"absence school_year={query['school_year'] or 'all'}", pupil_id)
     year = query["school_year"] or max(years)
     grade = years[year][1] if year in years else None
     return jsonify({"pupil_id": str(pupil_id), "school_year": query["school_year"],
@@ -46,6 +47,7 @@ def get_diploma(query: dict[str, Any], pupil_id: UUID) -> Response:
     if year is not None and year not in figures:
         raise not_found(f"the pupil is not enrolled in {year}", "unknown-school-year")
     chosen = figures[year] if year else requests.total(figures)
+    record_read(f"diploma school_year={year or 'all'}", pupil_id)
     return jsonify({"pupil_id": str(pupil_id), **representations.diploma(
         chosen, requests.requests(pupil_id, year, tenant)),
         "years": [representations.diploma(f, []) | {"grade": years[y][1]}
@@ -59,6 +61,7 @@ def get_concerns(query: dict[str, Any], pupil_id: UUID) -> Response:
     """Every concern raised (CON-*): rule, period, when, and the events behind it."""
     enrolled_years(pupil_id, caller().tenant)
     raised = service().concerns.concerns(pupil_id, caller().tenant)
+    record_read("concerns", pupil_id)
     return jsonify({"pupil_id": str(pupil_id),
                     "concerns": [representations.concern(c) for c in raised]})
 
@@ -70,10 +73,13 @@ def get_case(query: dict[str, Any], pupil_id: UUID) -> Response:
     """The follow-up case: stage and its history, tasks with due times and rule IDs,
     agreements, consents, referrals, consultations, contacts, letters, meetings.
 
-    Safeguarding records (SAFE) are shown only to the roles that handle them: the caller's
-    role, from their token."""
-    who = caller()
-    enrolled_years(pupil_id, who.tenant)
+    Safeguarding records (SAFE), health details (PRIV-1) and where a pupil with a protected
+    address is (PRIV-2) are shown only to the roles that need them: the caller's role, from
+    their token."""
+    reader = current_reader(pupil_id)
+    enrolled_years(pupil_id, caller().tenant)
     svc = service()
-    found = svc.cases.case(pupil_id, who.tenant, restricted=who.role in SAFEGUARDING_ROLES)
-    return jsonify(representations.case(str(pupil_id), found, svc.ingestor.clock()))
+    found = svc.cases.case(pupil_id, caller().tenant, restricted=reader.handles_safeguarding)
+    record_read("case", pupil_id)
+    return jsonify(shield(representations.case(str(pupil_id), found, svc.ingestor.clock()),
+                          reader.sight))

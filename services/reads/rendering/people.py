@@ -400,7 +400,7 @@ def _meetings(case: Case) -> Section:
                             for p in m["participants"])
         pupil = t.yes_no(m["pupil_participated"]) + (
             f" ({m['pupil_absent_reason']})" if m["pupil_absent_reason"] else "")
-        minutes = m["minutes"] + (
+        minutes = (m["minutes"] or "I skolehelsetjenestens journal (PRIV-5)") + (
             f" Sendt foresatte {t.moment(m['minutes_sent_to_guardians_at'])}."
             if m["minutes_sent_to_guardians_at"] else "")
         rows.append([t.moment(m["at"]), kind, present, pupil, minutes, _meeting_notes(m)])

@@ -27,13 +27,16 @@ teaches the pupil (fortrolig), its leadership alone (strengt fortrolig, who answ
 pupil's schooling and write to the home); nobody outside the school."""
 
 MEETING_NOTES = ("minutes", "guide_answers", "pupil_absent_reason", "pupil_input")
+CONTACT_NOTES = ("result", "information_obtained")
 HEALTH_DETAILS = {"notice": ("cause", "cause_text"),
                   "certificate": ("issued_by", "document_ref"),
                   "signal": ("text",),
                   "meeting": MEETING_NOTES, "meetings": MEETING_NOTES,
+                  "contact": CONTACT_NOTES, "contacts": CONTACT_NOTES,
                   "enrolment": ("chronic_illness_or_disability",)}
 """PRIV-1: the health details of the records that carry them (record part → its fields):
-causes, doctors, signals of school refusal, what was said in meetings, chronic illness."""
+causes, doctors, signals of school refusal, what was said in meetings and in contacts with
+the home (free text that often carries the cause), chronic illness."""
 
 SAFEGUARDING_DETAILS = {"report": ("grounds",)}
 """SAFE: the grounds of a concern report (to child welfare or the police)."""

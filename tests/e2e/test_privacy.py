@@ -23,7 +23,7 @@ from services.config import Settings
 from services.http.context.policy import POLICY, STAFF, reach_of
 from tests.conftest import sqlite_environ
 from tests.support import http, tokens
-from tests.support.case_events import meeting, pupil_event
+from tests.support.case_events import contact, meeting, pupil_event
 from tests.support.events import applied_for_leave, certificate, envelope, new_pupil, notice
 
 PUPIL = new_pupil()
@@ -31,7 +31,7 @@ SCHOOL, CLASS = "skole-hemmelig-7", "klasse-hemmelig"
 APPLICATION = "permisjon-hemmelig"
 AT = "2026-09-21T10:00:00+02:00"
 HEALTH = ["Migreneanfall-X1", "Dr. Helsevik", "legeerklaering-HX", "Gruer seg-SR1",
-          "Referat-MX1"]
+          "Referat-MX1", "Magesmerter-CT1"]
 SAFEGUARDING = ["Tvangsekteskap-SG1", "Bekymring-CR1", "Destinasjon-ET1",
                 "Varsle skolehelsetjenesten", "samtale med skolehelsetjenesten"]
 ADDRESS = [SCHOOL, CLASS, "Kari Skjultvik", "Ola Utenansvar"]
@@ -69,6 +69,7 @@ def _recorded() -> list[dict[str, Any]]:
                                                      "guardian_id": "guardian-1",
                                                      "text": "Gruer seg-SR1"}),
             meeting(PUPIL, "guardian_conversation", AT, minutes="Referat-MX1"),
+            contact(PUPIL, AT, result="Mor sier Magesmerter-CT1"),
             pupil_event("SafeguardingConcernRecorded", PUPIL, AT,
                         grounds="Tvangsekteskap-SG1"),
             pupil_event("ConcernReportSent", PUPIL, AT, to="child_welfare",

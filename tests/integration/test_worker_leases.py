@@ -9,7 +9,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -37,12 +39,23 @@ def test_a_file_lease_is_held_by_one_holder_until_it_lets_go(tmp_path: Path) -> 
     second.close()
 
 
+@pytest.fixture
+def other_schema(postgres_conninfo: str) -> Iterator[str]:
+    """A second schema of this test's own (not ``public``: another run may hold its lease)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_conninfo, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    yield schema
+    with psycopg.connect(postgres_conninfo, autocommit=True) as connection:
+        connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def test_an_advisory_lease_is_per_schema_and_lost_with_its_connection(
-        pg_environ: dict[str, str], postgres_conninfo: str) -> None:
+        pg_environ: dict[str, str], postgres_conninfo: str, other_schema: str) -> None:
     settings = Settings.from_environ(pg_environ)
-    other_schema = Settings.from_environ({**pg_environ, "POSTGRES_SCHEMA": "public"})
+    elsewhere_settings = Settings.from_environ({**pg_environ, "POSTGRES_SCHEMA": other_schema})
     first, second = (PostgresLeases(settings.postgres_conninfo()) for _ in range(2))
-    elsewhere = PostgresLeases(other_schema.postgres_conninfo())
+    elsewhere = PostgresLeases(elsewhere_settings.postgres_conninfo())
     try:
         assert first.lease("audit-log").held()
         assert not second.lease("audit-log").held()

@@ -124,14 +124,14 @@ def _stage(batch: Batch, event: Any, position: int) -> None:
     row = {"tenant": event.envelope.tenant, "pupil_id": str(event.pupil_id),
            "stage": event.stage, "episode": event.episode, "position": position}
     batch.insert("INSERT INTO case_state (tenant, pupil_id, stage, episode, position) VALUES "
-               "(:tenant, :pupil_id, :stage, :episode, :position) ON CONFLICT (tenant, "
-               "pupil_id) DO UPDATE SET stage = excluded.stage, episode = excluded.episode, "
-               "position = excluded.position", row)
+                 "(:tenant, :pupil_id, :stage, :episode, :position) ON CONFLICT (tenant, "
+                 "pupil_id) DO UPDATE SET stage = excluded.stage, episode = excluded.episode, "
+                 "position = excluded.position", row)
     batch.insert("INSERT INTO case_stage (position, tenant, pupil_id, stage, episode, reason, at, "
-               "event_id) VALUES (:position, :tenant, :pupil_id, :stage, :episode, :reason, "
-               ":at, :event_id) ON CONFLICT (position) DO NOTHING",
-               {**row, "reason": event.reason, "at": event.envelope.occurred_at.isoformat(),
-                "event_id": str(event.envelope.event_id)})
+                 "event_id) VALUES (:position, :tenant, :pupil_id, :stage, :episode, :reason, "
+                 ":at, :event_id) ON CONFLICT (position) DO NOTHING",
+                 {**row, "reason": event.reason, "at": event.envelope.occurred_at.isoformat(),
+                  "event_id": str(event.envelope.event_id)})
 
 
 def _task_opened(batch: Batch, event: Any, position: int) -> None:
@@ -153,8 +153,8 @@ def _task_opened(batch: Batch, event: Any, position: int) -> None:
 
 def _task_ended(batch: Batch, event: Any, position: int, columns: str, by: str) -> None:
     batch.update(f"UPDATE case_task SET {columns} WHERE task_id = :task_id",
-               {"task_id": event.task_id, "at": event.envelope.occurred_at.isoformat(),
-                "by": by, "position": position})
+                 {"task_id": event.task_id, "at": event.envelope.occurred_at.isoformat(),
+                  "by": by, "position": position})
 
 
 def _overdue(batch: Batch, event: Any, position: int) -> None:

@@ -45,10 +45,10 @@ TABLES = (
 
 def record_calendar(batch: Batch, tenant: str, calendar: Calendar) -> None:
     batch.insert("INSERT INTO school_calendar (tenant, school_id, school_year, calendar) VALUES "
-               "(:tenant, :school_id, :school_year, :calendar) ON CONFLICT (tenant, school_id, "
-               "school_year) DO UPDATE SET calendar = excluded.calendar",
-               {"tenant": tenant, "school_id": calendar.school_id,
-                "school_year": calendar.school_year, "calendar": codec.dumps(calendar)})
+                 "(:tenant, :school_id, :school_year, :calendar) ON CONFLICT (tenant, school_id, "
+                 "school_year) DO UPDATE SET calendar = excluded.calendar",
+                 {"tenant": tenant, "school_id": calendar.school_id,
+                  "school_year": calendar.school_year, "calendar": codec.dumps(calendar)})
 
 
 def apply(batch: Batch, raised: Any, position: int) -> None:

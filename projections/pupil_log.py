@@ -37,12 +37,12 @@ def record(batch: Batch, event: Any, position: int) -> None:
         return
     pupil = getattr(event, "pupil_id", None)
     batch.insert("INSERT INTO pupil_log (position, tenant, pupil_id, event_id, type, recorded_at, "
-               "stream, version) VALUES (:position, :tenant, :pupil_id, :event_id, :type, "
-               ":recorded_at, :stream, :version) ON CONFLICT (position) DO NOTHING",
-               {"position": position, "tenant": envelope.tenant,
-                "pupil_id": str(pupil) if pupil else None, "event_id": str(envelope.event_id),
-                "type": envelope.type, "recorded_at": utc(envelope.recorded_at),
-                "stream": str(event.originator_id), "version": event.originator_version})
+                 "stream, version) VALUES (:position, :tenant, :pupil_id, :event_id, :type, "
+                 ":recorded_at, :stream, :version) ON CONFLICT (position) DO NOTHING",
+                 {"position": position, "tenant": envelope.tenant,
+                  "pupil_id": str(pupil) if pupil else None, "event_id": str(envelope.event_id),
+                  "type": envelope.type, "recorded_at": utc(envelope.recorded_at),
+                  "stream": str(event.originator_id), "version": event.originator_version})
 
 
 @dataclass(frozen=True)

@@ -37,18 +37,18 @@ def utc_text(moment: datetime) -> str:
 def lesson_recorded(batch: Batch, tenant: str, pupil_id: UUID, day: date,
                     position: int) -> None:
     batch.insert("INSERT INTO lesson_day (tenant, pupil_id, day, position, closed) VALUES "
-               "(:tenant, :pupil_id, :day, :position, 0) ON CONFLICT (tenant, pupil_id, day) "
-               "DO UPDATE SET position = excluded.position, closed = 0",
-               {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
-                "position": position})
+                 "(:tenant, :pupil_id, :day, :position, 0) ON CONFLICT (tenant, pupil_id, day) "
+                 "DO UPDATE SET position = excluded.position, closed = 0",
+                 {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
+                  "position": position})
 
 
 def day_closed(batch: Batch, tenant: str, pupil_id: UUID, day: date, position: int) -> None:
     # Sent after the batch's lessons: the position says whether a lesson came after.
     batch.update("UPDATE lesson_day SET closed = 1 WHERE tenant = :tenant AND pupil_id = "
-               ":pupil_id AND day = :day AND position < :position",
-               {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
-                "position": position})
+                 ":pupil_id AND day = :day AND position < :position",
+                 {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
+                  "position": position})
 
 
 def due(db: ViewDatabase, now: datetime, limit: int = 500

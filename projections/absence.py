@@ -9,6 +9,7 @@ tallies show the corrected figure while the event log keeps both.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -32,6 +33,7 @@ from domain.tally import (
     count_absence,
 )
 from projections import codec
+from projections.batch import Batch
 from projections.db import Transaction, ViewDatabase
 
 TABLES = (
@@ -105,9 +107,9 @@ def fact_row(fact: Any, received_on: date | None = None) -> FactRow:
     return FactRow(FactKind.CERTIFICATE, fact.from_date, fact.to_date)
 
 
-def record_enrolment(tx: Transaction, tenant: str, pupil_id: UUID, school_year: str,
+def record_enrolment(batch: Batch, tenant: str, pupil_id: UUID, school_year: str,
                      school_id: str, grade: int, position: int) -> None:
-    tx.execute(
+    batch.insert(
         "INSERT INTO pupil_year (tenant, pupil_id, school_year, school_id, grade, position) "
         "VALUES (:tenant, :pupil_id, :school_year, :school_id, :grade, :position) "
         "ON CONFLICT (tenant, pupil_id, school_year) DO UPDATE SET "
@@ -116,9 +118,9 @@ def record_enrolment(tx: Transaction, tenant: str, pupil_id: UUID, school_year: 
          "school_id": school_id, "grade": grade, "position": position})
 
 
-def record_fact(tx: Transaction, event_id: UUID, tenant: str, pupil_id: UUID, row: FactRow,
+def record_fact(batch: Batch, event_id: UUID, tenant: str, pupil_id: UUID, row: FactRow,
                 position: int) -> None:
-    tx.execute(
+    batch.insert(
         "INSERT INTO absence_fact (event_id, tenant, pupil_id, kind, from_day, to_day, period, "
         "periods, received_on, position) VALUES (:event_id, :tenant, :pupil_id, :kind, "
         ":from_day, :to_day, :period, :periods, :received_on, :position) "
@@ -127,19 +129,24 @@ def record_fact(tx: Transaction, event_id: UUID, tenant: str, pupil_id: UUID, ro
          "position": position, **_columns(row)})
 
 
-def correct_fact(tx: Transaction, corrected: UUID, correction: UUID,
+# One statement for voiding and replacing, so that corrections of one fact in one batch
+# are applied in log order (a replacement keeps a void row void).
+CORRECTION = (
+    "UPDATE absence_fact SET void = CASE WHEN :void = 1 THEN 1 ELSE void END, "
+    "kind = COALESCE(:kind, kind), from_day = COALESCE(:from_day, from_day), "
+    "to_day = COALESCE(:to_day, to_day), "
+    "period = CASE WHEN :void = 1 THEN period ELSE :period END, "
+    "periods = CASE WHEN :void = 1 THEN periods ELSE :periods END, "
+    "received_on = COALESCE(:received_on, received_on), "
+    "corrected_by = :correction WHERE event_id = :event_id")
+
+
+def correct_fact(batch: Batch, corrected: UUID, correction: UUID,
                  replacement: FactRow | None) -> None:
-    if replacement is None:
-        tx.execute("UPDATE absence_fact SET void = 1, corrected_by = :correction "
-                   "WHERE event_id = :event_id",
-                   {"event_id": str(corrected), "correction": str(correction)})
-    else:
-        tx.execute("UPDATE absence_fact SET kind = :kind, from_day = :from_day, "
-                   "to_day = :to_day, period = :period, periods = :periods, "
-                   "received_on = COALESCE(:received_on, received_on), "
-                   "corrected_by = :correction WHERE event_id = :event_id",
-                   {"event_id": str(corrected), "correction": str(correction),
-                    **_columns(replacement)})
+    columns = (dict.fromkeys(("kind", "from_day", "to_day", "period", "periods",
+                              "received_on")) if replacement is None else _columns(replacement))
+    batch.update(CORRECTION, {"event_id": str(corrected), "correction": str(correction),
+                              "void": int(replacement is None), **columns})
 
 
 def _columns(row: FactRow) -> dict[str, Any]:
@@ -149,39 +156,43 @@ def _columns(row: FactRow) -> dict[str, Any]:
             "received_on": row.received_on.isoformat() if row.received_on else None}
 
 
-def is_documented(tx: Transaction, tenant: str, pupil_id: UUID, row: FactRow,
-                  event_id: UUID) -> bool:
-    """Whether something recorded before ``event_id`` documents this absence."""
-    scope = AbsenceScope.DAY if row.kind == FactKind.DAY else AbsenceScope.LESSON
-    absence = RecordedAbsence(event_id, row.from_day, scope, row.period)
-    return any(
-        Documentation(f.event_id, f.row.from_day, f.row.to_day, f.row.periods).covers(absence)
-        for f in facts(tx, pupil_id, tenant, (row.from_day, row.to_day))
-        if f.row.kind in FactKind.DOCUMENTING)
-
-
 @dataclass(frozen=True)
 class StoredFact:
     event_id: UUID
     row: FactRow
 
 
-def facts(tx: Transaction, pupil_id: UUID, tenant: str | None,
-          between: tuple[date, date] | None = None) -> list[StoredFact]:
-    """The pupil's facts that stand (not voided), optionally overlapping ``between``."""
-    window = "" if between is None else " AND to_day >= :first AND from_day <= :last"
+FACT_COLUMNS = "event_id, kind, from_day, to_day, period, periods, received_on"
+
+
+def facts(tx: Transaction, pupil_id: UUID, tenant: str | None) -> list[StoredFact]:
+    """The pupil's facts that stand (not voided)."""
     rows = tx.execute(
-        "SELECT event_id, kind, from_day, to_day, period, periods, received_on "
-        "FROM absence_fact " + FOR_PUPIL + " AND void = 0" + window
+        "SELECT " + FACT_COLUMNS + " FROM absence_fact " + FOR_PUPIL + " AND void = 0"
         # In log order, whatever order the rows lie in: the concerns cite these events.
-        + " ORDER BY position, event_id",
-        {"pupil_id": str(pupil_id), "tenant": tenant,
-         **({} if between is None else {"first": between[0].isoformat(),
-                                        "last": between[1].isoformat()})})
-    return [StoredFact(UUID(e), FactRow(k, date.fromisoformat(f), date.fromisoformat(t), p,
-                                        tuple(json.loads(ps)) if ps is not None else None,
-                                        date.fromisoformat(r) if r else None))
-            for e, k, f, t, p, ps, r in rows]
+        " ORDER BY position, event_id", {"pupil_id": str(pupil_id), "tenant": tenant})
+    return [_stored(*row) for row in rows]
+
+
+def facts_of(tx: Transaction, pupils: Collection[tuple[str, UUID]]
+             ) -> dict[tuple[str, UUID], list[StoredFact]]:
+    """The standing facts of each (tenant, pupil), read in one query, each in log order."""
+    where, params = tx.one_of("ids", sorted({str(pupil) for _, pupil in pupils}))
+    rows = tx.execute("SELECT tenant, pupil_id, " + FACT_COLUMNS + " FROM absence_fact "
+                      "WHERE pupil_id " + where + " AND void = 0 "
+                      "ORDER BY pupil_id, tenant, position, event_id", params)
+    found: dict[tuple[str, UUID], list[StoredFact]] = {pupil: [] for pupil in pupils}
+    for tenant, pupil_id, *fact in rows:
+        found.setdefault((tenant, UUID(pupil_id)), []).append(_stored(*fact))
+    return found
+
+
+def _stored(event_id: str, kind: str, from_day: str, to_day: str, period: int | None,
+            periods: str | None, received_on: str | None) -> StoredFact:
+    return StoredFact(UUID(event_id), FactRow(
+        kind, date.fromisoformat(from_day), date.fromisoformat(to_day), period,
+        tuple(json.loads(periods)) if periods is not None else None,
+        date.fromisoformat(received_on) if received_on else None))
 
 
 def tally_of(stored: list[StoredFact], school_year: str | None,

@@ -18,7 +18,8 @@ from domain.case import FollowUpCase as Case
 from domain.follow_up import Stage
 from projections import codec, outbox, tasks_due
 from projections.absence import FOR_PUPIL
-from projections.db import Transaction, ViewDatabase
+from projections.batch import Batch
+from projections.db import ViewDatabase
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS case_state (
@@ -84,43 +85,60 @@ DECISIONS = (Case.Started, Case.StageChanged, Case.TaskOpened, Case.TaskClosed,
 """The service's own decisions: folded into stage and tasks, not listed as records."""
 
 
-def apply(tx: Transaction, event: Any, position: int) -> None:
+TASKS = "case_task"
+"""A batch's tasks by id: (rule, title, due, school), for the alert of an overdue one."""
+
+
+def load(batch: Batch, events: list[Any]) -> None:
+    """Read once what the batch's events need of earlier batches: overdue tasks."""
+    overdue = sorted({e.task_id for e in events if isinstance(e, Case.TaskOverdue)})
+    if overdue:
+        where, params = batch.tx.one_of("ids", overdue)
+        rows = batch.tx.execute("SELECT task_id, rule, title, due_at, school_id FROM "
+                                "case_task WHERE task_id " + where + " ORDER BY task_id",
+                                params)
+        batch.state(TASKS).update({task_id: rest for task_id, *rest in rows})
+
+
+def apply(batch: Batch, event: Any, position: int) -> None:
     """Fold one event of a pupil's case."""
     if isinstance(event, Case.StageChanged):
-        _stage(tx, event, position)
+        _stage(batch, event, position)
     elif isinstance(event, Case.TaskOpened):
-        _task_opened(tx, event, position)
+        _task_opened(batch, event, position)
     elif isinstance(event, Case.TaskClosed):
-        _task_ended(tx, event, position, "closed_at = :at, closed_by = :by, "
+        _task_ended(batch, event, position, "closed_at = :at, closed_by = :by, "
                     "closed_position = :position", str(event.closed_by))
     elif isinstance(event, Case.TaskCancelled):
-        _task_ended(tx, event, position, "cancelled_at = :at, cancel_reason = :by, "
+        _task_ended(batch, event, position, "cancelled_at = :at, cancel_reason = :by, "
                     "cancelled_position = :position", event.reason)
     elif isinstance(event, Case.TaskOverdue):
-        _overdue(tx, event, position)
+        _overdue(batch, event, position)
     elif isinstance(event, Case.DayClosed):
-        tasks_due.day_closed(tx, event.envelope.tenant, event.pupil_id, event.day, position)
+        tasks_due.day_closed(batch, event.envelope.tenant, event.pupil_id, event.day, position)
     elif not isinstance(event, DECISIONS):
-        _record(tx, event, position)
+        _record(batch, event, position)
 
 
-def _stage(tx: Transaction, event: Any, position: int) -> None:
+def _stage(batch: Batch, event: Any, position: int) -> None:
     row = {"tenant": event.envelope.tenant, "pupil_id": str(event.pupil_id),
            "stage": event.stage, "episode": event.episode, "position": position}
-    tx.execute("INSERT INTO case_state (tenant, pupil_id, stage, episode, position) VALUES "
-               "(:tenant, :pupil_id, :stage, :episode, :position) ON CONFLICT (tenant, "
-               "pupil_id) DO UPDATE SET stage = excluded.stage, episode = excluded.episode, "
-               "position = excluded.position", row)
-    tx.execute("INSERT INTO case_stage (position, tenant, pupil_id, stage, episode, reason, at, "
-               "event_id) VALUES (:position, :tenant, :pupil_id, :stage, :episode, :reason, "
-               ":at, :event_id) ON CONFLICT (position) DO NOTHING",
-               {**row, "reason": event.reason, "at": event.envelope.occurred_at.isoformat(),
-                "event_id": str(event.envelope.event_id)})
+    batch.insert("INSERT INTO case_state (tenant, pupil_id, stage, episode, position) VALUES "
+                 "(:tenant, :pupil_id, :stage, :episode, :position) ON CONFLICT (tenant, "
+                 "pupil_id) DO UPDATE SET stage = excluded.stage, episode = excluded.episode, "
+                 "position = excluded.position", row)
+    batch.insert("INSERT INTO case_stage (position, tenant, pupil_id, stage, episode, reason, at, "
+                 "event_id) VALUES (:position, :tenant, :pupil_id, :stage, :episode, :reason, "
+                 ":at, :event_id) ON CONFLICT (position) DO NOTHING",
+                 {**row, "reason": event.reason, "at": event.envelope.occurred_at.isoformat(),
+                  "event_id": str(event.envelope.event_id)})
 
 
-def _task_opened(tx: Transaction, event: Any, position: int) -> None:
+def _task_opened(batch: Batch, event: Any, position: int) -> None:
     task = event.task
-    tx.execute(
+    due_at = tasks_due.utc_text(task.due_at)
+    batch.state(TASKS)[task.task_id] = (task.rule, task.title, due_at, task.school_id)
+    batch.insert(
         "INSERT INTO case_task (task_id, tenant, pupil_id, school_id, rule, title, legal_basis, "
         "episode, opened_at, due_at, opened_by, opened_position) VALUES (:task_id, :tenant, "
         ":pupil_id, :school, :rule, :title, :legal_basis, :episode, :opened_at, :due_at, "
@@ -129,26 +147,25 @@ def _task_opened(tx: Transaction, event: Any, position: int) -> None:
          "pupil_id": str(event.pupil_id), "school": task.school_id, "rule": task.rule,
          "title": task.title, "legal_basis": task.legal_basis, "episode": task.episode,
          "opened_at": event.envelope.occurred_at.isoformat(),
-         "due_at": tasks_due.utc_text(task.due_at), "opened_by": str(task.opened_by),
+         "due_at": due_at, "opened_by": str(task.opened_by),
          "position": position})
 
 
-def _task_ended(tx: Transaction, event: Any, position: int, columns: str, by: str) -> None:
-    tx.execute(f"UPDATE case_task SET {columns} WHERE task_id = :task_id",
-               {"task_id": event.task_id, "at": event.envelope.occurred_at.isoformat(),
-                "by": by, "position": position})
+def _task_ended(batch: Batch, event: Any, position: int, columns: str, by: str) -> None:
+    batch.update(f"UPDATE case_task SET {columns} WHERE task_id = :task_id",
+                 {"task_id": event.task_id, "at": event.envelope.occurred_at.isoformat(),
+                  "by": by, "position": position})
 
 
-def _overdue(tx: Transaction, event: Any, position: int) -> None:
-    tx.execute("UPDATE case_task SET overdue_at = :at, overdue_position = :position "
-               "WHERE task_id = :task_id",
-               {"task_id": event.task_id, "at": event.envelope.occurred_at.isoformat(),
-                "position": position})
-    rows = tx.execute("SELECT rule, title, due_at, school_id FROM case_task "
-                      "WHERE task_id = :task_id", {"task_id": event.task_id})
-    if rows:
-        rule, title, due_at, school = rows[0]
-        outbox.put(tx, position, outbox.ALERTS_TOPIC, str(event.pupil_id), {
+def _overdue(batch: Batch, event: Any, position: int) -> None:
+    batch.update("UPDATE case_task SET overdue_at = :at, overdue_position = :position "
+                 "WHERE task_id = :task_id",
+                 {"task_id": event.task_id, "at": event.envelope.occurred_at.isoformat(),
+                  "position": position})
+    task = batch.state(TASKS).get(event.task_id)
+    if task is not None:
+        rule, title, due_at, school = task
+        outbox.put(batch, position, outbox.ALERTS_TOPIC, str(event.pupil_id), {
             "kind": "task_overdue", "tenant": event.envelope.tenant,
             "pupil_id": str(event.pupil_id), "school_id": school, "task_id": event.task_id,
             "rule": rule, "title": title, "due_at": due_at, "position": position,
@@ -156,11 +173,11 @@ def _overdue(tx: Transaction, event: Any, position: int) -> None:
             "recorded_at": event.envelope.recorded_at.isoformat()})
 
 
-def _record(tx: Transaction, event: Any, position: int) -> None:
+def _record(batch: Batch, event: Any, position: int) -> None:
     body = {name: value for name, value in vars(event).items()
             if name not in ("envelope", "pupil_id", "originator_id", "originator_version",
                             "timestamp")}
-    tx.execute(
+    batch.insert(
         "INSERT INTO case_record (event_id, tenant, pupil_id, type, occurred_at, actor, body, "
         "restricted, position) VALUES (:event_id, :tenant, :pupil_id, :type, :occurred_at, "
         ":actor, :body, :restricted, :position) ON CONFLICT (event_id) DO NOTHING",
@@ -168,7 +185,7 @@ def _record(tx: Transaction, event: Any, position: int) -> None:
          "pupil_id": str(event.pupil_id), "type": event.envelope.type,
          "occurred_at": event.envelope.occurred_at.isoformat(),
          "actor": codec.dumps(event.envelope.actor),
-         "body": tx.sealer.seal(event.envelope.tenant, event.pupil_id, codec.dumps(body)),
+         "body": batch.sealer.seal(event.envelope.tenant, event.pupil_id, codec.dumps(body)),
          "restricted": int(isinstance(event, SAFEGUARDING_RECORDS)), "position": position})
 
 

@@ -14,7 +14,8 @@ from uuid import UUID
 from domain.calendar import Calendar
 from projections import codec, outbox
 from projections.absence import FOR_PUPIL
-from projections.db import Transaction, ViewDatabase
+from projections.batch import Batch
+from projections.db import ViewDatabase
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS concern (
@@ -42,19 +43,19 @@ TABLES = (
 )
 
 
-def record_calendar(tx: Transaction, tenant: str, calendar: Calendar) -> None:
-    tx.execute("INSERT INTO school_calendar (tenant, school_id, school_year, calendar) VALUES "
-               "(:tenant, :school_id, :school_year, :calendar) ON CONFLICT (tenant, school_id, "
-               "school_year) DO UPDATE SET calendar = excluded.calendar",
-               {"tenant": tenant, "school_id": calendar.school_id,
-                "school_year": calendar.school_year, "calendar": codec.dumps(calendar)})
+def record_calendar(batch: Batch, tenant: str, calendar: Calendar) -> None:
+    batch.insert("INSERT INTO school_calendar (tenant, school_id, school_year, calendar) VALUES "
+                 "(:tenant, :school_id, :school_year, :calendar) ON CONFLICT (tenant, school_id, "
+                 "school_year) DO UPDATE SET calendar = excluded.calendar",
+                 {"tenant": tenant, "school_id": calendar.school_id,
+                  "school_year": calendar.school_year, "calendar": codec.dumps(calendar)})
 
 
-def apply(tx: Transaction, raised: Any, position: int) -> None:
+def apply(batch: Batch, raised: Any, position: int) -> None:
     """Fold a ``ConcernRaised``: its row, and its alert in the same transaction."""
     tenant, pupil_id = raised.envelope.tenant, str(raised.pupil_id)
     event_ids = [str(e) for e in raised.event_ids]
-    tx.execute(
+    batch.insert(
         "INSERT INTO concern (tenant, pupil_id, rule, description, period, trigger_day, "
         "raised_at, event_ids, threshold, rule_set_version, event_id, position) VALUES "
         "(:tenant, :pupil_id, :rule, :description, :period, :day, :raised_at, :event_ids, "
@@ -66,7 +67,7 @@ def apply(tx: Transaction, raised: Any, position: int) -> None:
          "event_ids": json.dumps(event_ids), "threshold": raised.in_force.threshold,
          "version": raised.rule_set_version, "event_id": str(raised.envelope.event_id),
          "position": position})
-    outbox.put(tx, position, outbox.ALERTS_TOPIC, pupil_id, {
+    outbox.put(batch, position, outbox.ALERTS_TOPIC, pupil_id, {
         "kind": "concern_raised", "tenant": tenant, "pupil_id": pupil_id,
         "rule": raised.rule, "description": raised.description, "period": raised.period,
         "raised_at": raised.envelope.recorded_at.isoformat(), "position": position,

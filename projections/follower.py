@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence, Set
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,16 +55,8 @@ class Projection(Protocol):
 
     def create_tables(self, tx: Transaction) -> None: ...
 
-    def begin(self) -> None:
-        """Before a batch: forget what an earlier (perhaps rolled back) batch read."""
-        ...
-
-    def apply(self, tx: Transaction, logged: LoggedEvent) -> Hashable | None:
-        """Apply one event; answer what it touched (or None), for ``finish``."""
-        ...
-
-    def finish(self, tx: Transaction, touched: Set[Any], end: int) -> None:
-        """After the batch's events, in the same transaction."""
+    def fold(self, tx: Transaction, batch: Sequence[LoggedEvent], end: int) -> None:
+        """Apply a batch's events (the log up to ``end``) in ``tx``; keep nothing after."""
         ...
 
 
@@ -83,10 +75,8 @@ class ViewSink:
         return positions.read(self.db, self.name)
 
     def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
-        self.projection.begin()
         with self.db.transaction() as tx:
-            touched = {self.projection.apply(tx, logged) for logged in batch} - {None}
-            self.projection.finish(tx, touched, end)
+            self.projection.fold(tx, batch, end)
             positions.advance(tx, self.name, start, end)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from projections.batch import Batch
 from projections.db import Transaction, ViewDatabase
 
 ALERTS_TOPIC = "absence.alerts.v1"
@@ -29,13 +30,11 @@ def create(tx: Transaction) -> None:
     tx.execute(SCHEMA)
 
 
-def put(tx: Transaction, position: int, topic: str, key: str, body: dict[str, Any]) -> None:
-    [(seq,)] = tx.execute("SELECT COUNT(*) FROM outbox WHERE position = :position",
-                          {"position": position})
-    tx.execute("INSERT INTO outbox (position, seq, topic, message_key, body) VALUES "
-               "(:position, :seq, :topic, :key, :body)",
-               {"position": position, "seq": seq, "topic": topic, "key": key,
-                "body": json.dumps(body, separators=(",", ":"), sort_keys=True)})
+def put(batch: Batch, position: int, topic: str, key: str, body: dict[str, Any]) -> None:
+    batch.insert("INSERT INTO outbox (position, seq, topic, message_key, body) VALUES "
+                 "(:position, :seq, :topic, :key, :body)",
+                 {"position": position, "seq": batch.next_seq(position), "topic": topic,
+                  "key": key, "body": json.dumps(body, separators=(",", ":"), sort_keys=True)})
 
 
 def after(db: ViewDatabase, position: int, limit: int) -> list[tuple[int, int, str, str, str]]:

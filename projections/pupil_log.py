@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from projections.db import Transaction, ViewDatabase
+from projections.batch import Batch
+from projections.db import ViewDatabase
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS pupil_log (
@@ -30,18 +31,18 @@ def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-def record(tx: Transaction, event: Any, position: int) -> None:
+def record(batch: Batch, event: Any, position: int) -> None:
     envelope = getattr(event, "envelope", None)
     if envelope is None:
         return
     pupil = getattr(event, "pupil_id", None)
-    tx.execute("INSERT INTO pupil_log (position, tenant, pupil_id, event_id, type, recorded_at, "
-               "stream, version) VALUES (:position, :tenant, :pupil_id, :event_id, :type, "
-               ":recorded_at, :stream, :version) ON CONFLICT (position) DO NOTHING",
-               {"position": position, "tenant": envelope.tenant,
-                "pupil_id": str(pupil) if pupil else None, "event_id": str(envelope.event_id),
-                "type": envelope.type, "recorded_at": utc(envelope.recorded_at),
-                "stream": str(event.originator_id), "version": event.originator_version})
+    batch.insert("INSERT INTO pupil_log (position, tenant, pupil_id, event_id, type, recorded_at, "
+                 "stream, version) VALUES (:position, :tenant, :pupil_id, :event_id, :type, "
+                 ":recorded_at, :stream, :version) ON CONFLICT (position) DO NOTHING",
+                 {"position": position, "tenant": envelope.tenant,
+                  "pupil_id": str(pupil) if pupil else None, "event_id": str(envelope.event_id),
+                  "type": envelope.type, "recorded_at": utc(envelope.recorded_at),
+                  "stream": str(event.originator_id), "version": event.originator_version})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The read models of each pupil — absence facts and tallies, concerns, the follow-up
 case, leave applications, diploma requests — built by one projection in one transaction
-per batch.
+per batch, folded in memory (`projections.batch`): a few queries to read what the batch's
+events refer to, one ``executemany`` per statement to write, whatever the batch's size.
 
 Every figure the service decided (a concern, a stage, a task, a recommendation) is read
 from the event that recorded the decision; this projection only folds them.
@@ -8,7 +9,7 @@ from the event that recorded the decision; this projection only folds them.
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from projections import (
     school_routine,
     tasks_due,
 )
+from projections.batch import Batch
 from projections.db import Transaction
 from projections.follower import LoggedEvent
 
@@ -44,9 +46,6 @@ FACT_EVENTS: dict[type, str] = {
 
 class PupilViews:
     name = "pupil-views"
-
-    def begin(self) -> None:
-        """A new batch: nothing is kept between batches."""
 
     TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar",
               "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
@@ -69,76 +68,103 @@ class PupilViews:
         tx.execute("DELETE FROM projection_position WHERE name IN (:name, :relay)",
                    {"name": self.name, "relay": "relay:outbox"})
 
-    def apply(self, tx: Transaction, logged: LoggedEvent) -> tuple[str, UUID] | None:
+    def fold(self, tx: Transaction, batch: Sequence[LoggedEvent], end: int | None = None
+             ) -> None:
+        """Apply a batch's events in log order, then (with ``end``) queue the status at
+        ``end`` of each pupil they touched. Nothing is kept from one batch to the next:
+        each call has its own `Batch`, so two threads may fold at once."""
+        writes = Batch(tx)
+        events = [logged.event for logged in batch]
+        cases.load(writes, events)
+        requests.load(writes, [(e.envelope.tenant, e.application_id) for e in events
+                               if isinstance(e, Pupil.LeaveDecided)])
+        touched = {pupil for logged in batch if (pupil := self.apply(writes, logged))}
+        writes.flush()
+        if end is not None and touched:
+            self._statuses(writes, touched, end)
+            writes.flush()
+
+    def apply(self, batch: Batch, logged: LoggedEvent) -> tuple[str, UUID] | None:
         """Apply one event; answer the (tenant, pupil) whose status it may have changed."""
         event, position = logged.event, logged.position
-        pupil_log.record(tx, event, position)
+        pupil_log.record(batch, event, position)
         if isinstance(event, SchoolCalendar.Published | SchoolCalendar.Republished):
-            concerns.record_calendar(tx, event.envelope.tenant, event.calendar)
+            concerns.record_calendar(batch, event.envelope.tenant, event.calendar)
             return None
         if isinstance(event, SchoolRoutine.Recorded):
-            school_routine.apply(tx, event, position)
+            school_routine.apply(batch, event, position)
             return None
         if isinstance(event, Disposal.PupilDataDisposed):
-            disposal.purge(tx, event.tenant, event.pupil_id, event.disposed_at,
+            batch.flush()  # the purge removes what the batch wrote of the pupil, too
+            disposal.purge(batch.tx, event.tenant, event.pupil_id, event.disposed_at,
                            event.retention_class)
             return None
         if isinstance(event, FollowUpCase.ConcernRaised):
-            concerns.apply(tx, event, position)
+            concerns.apply(batch, event, position)
         elif isinstance(event, FollowUpCase.Event):
-            cases.apply(tx, event, position)
+            cases.apply(batch, event, position)
         elif isinstance(event, Pupil.Event):
-            self._pupil(tx, event, position)
+            self._pupil(batch, event, position)
         else:
             return None  # receipts, references, rule sets (decisions carry what they used)
         return event.envelope.tenant, event.pupil_id
 
-    def _pupil(self, tx: Transaction, event: Any, position: int) -> None:
+    def _pupil(self, batch: Batch, event: Any, position: int) -> None:
         tenant, pupil_id = event.envelope.tenant, event.pupil_id
         if isinstance(event, Pupil.Enrolled | Pupil.EnrolmentRecorded):
             e = event.enrolment
-            absence.record_enrolment(tx, tenant, pupil_id, e.school_year, e.school_id, e.grade,
+            absence.record_enrolment(batch, tenant, pupil_id, e.school_year, e.school_id, e.grade,
                                      position)
         elif type(event) in FACT_EVENTS:
             fact = getattr(event, FACT_EVENTS[type(event)])
-            absence.record_fact(tx, event.envelope.event_id, tenant, pupil_id,
+            absence.record_fact(batch, event.envelope.event_id, tenant, pupil_id,
                                 absence.fact_row(fact, event.envelope.occurred_at.date()),
                                 position)
-            _lesson(tx, tenant, pupil_id, fact, position)
+            _lesson(batch, tenant, pupil_id, fact, position)
         elif isinstance(event, Pupil.RecordCorrected):
             # A corrected notice keeps the day it was first received (ABS-5).
             replacement = absence.fact_row(event.replacement) if event.replacement else None
-            absence.correct_fact(tx, event.corrects_event_id, event.envelope.event_id,
+            absence.correct_fact(batch, event.corrects_event_id, event.envelope.event_id,
                                  replacement)
-            _lesson(tx, tenant, pupil_id, event.replacement, position)
+            _lesson(batch, tenant, pupil_id, event.replacement, position)
         elif isinstance(event, Pupil.LeaveApplied):
-            requests.record_application(tx, tenant, pupil_id, event.application,
+            requests.record_application(batch, tenant, pupil_id, event.application,
                                         event.recommendation,
                                         event.envelope.occurred_at.isoformat(), position)
         elif isinstance(event, Pupil.LeaveDecided):
-            requests.record_leave_decision(tx, tenant, event.envelope.event_id,
+            requests.record_leave_decision(batch, tenant, event.envelope.event_id,
                                            event.application_id, event.decision, position)
         elif isinstance(event, Pupil.DiplomaExclusionRequested):
-            requests.record_request(tx, tenant, pupil_id, requests.EXCLUSION, event.request,
+            requests.record_request(batch, tenant, pupil_id, requests.EXCLUSION, event.request,
                                     event.decision, position)
         elif isinstance(event, Pupil.CauseAttachmentRequested):
-            requests.record_request(tx, tenant, pupil_id, requests.CAUSE_ATTACHMENT,
+            requests.record_request(batch, tenant, pupil_id, requests.CAUSE_ATTACHMENT,
                                     event.request, event.decision, position)
 
-    def finish(self, tx: Transaction, touched: Set[tuple[str, UUID]], end: int) -> None:
-        """The latest status of each pupil the batch touched, for the compacted topic."""
+    @staticmethod
+    def _statuses(batch: Batch, touched: Collection[tuple[str, UUID]], end: int) -> None:
+        """The latest status of each pupil the batch touched, for the compacted topic:
+        their facts, years and concerns read in one query each."""
+        tx = batch.tx
+        stored_of = absence.facts_of(tx, touched)
+        where, params = tx.one_of("ids", sorted({str(pupil) for _, pupil in touched}))
+        years: dict[tuple[str, str], str] = {}
+        for tenant, pupil, year in tx.execute(
+                "SELECT tenant, pupil_id, school_year FROM pupil_year WHERE pupil_id " + where
+                + " ORDER BY tenant, pupil_id, school_year", params):
+            years[(tenant, pupil)] = year  # the latest
+        raised_of: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for tenant, pupil, rule, period in tx.execute(
+                "SELECT tenant, pupil_id, rule, period FROM concern WHERE pupil_id " + where
+                + " ORDER BY tenant, pupil_id, position, rule, period", params):
+            raised_of.setdefault((tenant, pupil), []).append((rule, period))
         for tenant, pupil_id in sorted(touched, key=str):
-            stored = absence.facts(tx, pupil_id, tenant)
-            years = tx.execute("SELECT school_year FROM pupil_year WHERE tenant = :tenant "
-                               "AND pupil_id = :pupil_id ORDER BY school_year DESC",
-                               {"tenant": tenant, "pupil_id": str(pupil_id)})
+            stored = stored_of[(tenant, pupil_id)]
             latest = max((school_year_of(f.row.from_day) for f in stored),
-                         default=years[0][0] if years else None)
+                         default=years.get((tenant, str(pupil_id))))
             tally = absence.tally_of(stored, latest)
-            raised = tx.execute("SELECT rule, period FROM concern WHERE tenant = :tenant AND "
-                                "pupil_id = :pupil_id ORDER BY position, rule, period",
-                                {"tenant": tenant, "pupil_id": str(pupil_id)})
-            outbox.put(tx, end, outbox.STATUS_TOPIC, str(pupil_id), {
+            raised = raised_of.get((tenant, str(pupil_id)), [])
+            outbox.put(batch, end, outbox.STATUS_TOPIC, str(pupil_id), {
                 "tenant": tenant, "pupil_id": str(pupil_id), "school_year": latest,
                 "position": end, "days": tally.totals.days.as_dict(),
                 "lessons": tally.totals.lessons.as_dict(),
@@ -147,7 +173,7 @@ class PupilViews:
                 "concerns": [{"rule": r, "period": p} for r, p in raised]})
 
 
-def _lesson(tx: Transaction, tenant: str, pupil_id: UUID, fact: Any, position: int) -> None:
+def _lesson(batch: Batch, tenant: str, pupil_id: UUID, fact: Any, position: int) -> None:
     """A single-lesson absence leaves its day for the clock to close (CON-3)."""
     if isinstance(fact, Absence) and fact.scope is AbsenceScope.LESSON:
-        tasks_due.lesson_recorded(tx, tenant, pupil_id, fact.date, position)
+        tasks_due.lesson_recorded(batch, tenant, pupil_id, fact.date, position)

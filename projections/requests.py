@@ -17,7 +17,8 @@ from domain.leave import LeaveApplication, LeaveDecision, Recommendation
 from domain.records import AbsenceScope
 from projections import codec
 from projections.absence import FOR_PUPIL, FactKind, FactRow, facts, record_fact, tally_of
-from projections.db import Transaction, ViewDatabase
+from projections.batch import Batch
+from projections.db import ViewDatabase
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS leave_application (
@@ -44,51 +45,69 @@ TABLES = (
     )""",
 )
 
+APPLICATIONS = "leave_application"
+"""A batch's leave applications by (tenant, id): (pupil, application), for their decisions."""
+
 EXCLUSION = "exclusion"
 CAUSE_ATTACHMENT = "cause_attachment"
 
 
-def record_application(tx: Transaction, tenant: str, pupil_id: UUID,
+def load(batch: Batch, decided: list[tuple[str, str]]) -> None:
+    """Read once the applications of earlier batches that the batch's decisions
+    (``decided``: tenant and application id) are about."""
+    if not decided:
+        return
+    where, params = batch.tx.one_of("ids", sorted({a for _, a in decided}))
+    rows = batch.tx.execute("SELECT tenant, application_id, pupil_id, application FROM "
+                            "leave_application WHERE application_id " + where
+                            + " ORDER BY tenant, application_id", params)
+    known = batch.state(APPLICATIONS)
+    for tenant, application_id, pupil_id, application in rows:
+        known[(tenant, application_id)] = (UUID(pupil_id),
+                                           codec.loads(batch.sealer.open(application)))
+
+
+def record_application(batch: Batch, tenant: str, pupil_id: UUID,
                        application: LeaveApplication, recommendation: Recommendation,
                        applied_at: str, position: int) -> None:
-    tx.execute(
+    batch.state(APPLICATIONS).setdefault((tenant, application.application_id),
+                                         (pupil_id, application))
+    batch.insert(
         "INSERT INTO leave_application (tenant, application_id, pupil_id, application, "
         "recommendation, applied_at, position) VALUES (:tenant, :id, :pupil_id, "
         ":application, :recommendation, :applied_at, :position) ON CONFLICT DO NOTHING",
         {"tenant": tenant, "id": application.application_id, "pupil_id": str(pupil_id),
-         "application": tx.sealer.seal(tenant, pupil_id, codec.dumps(application)),
+         "application": batch.sealer.seal(tenant, pupil_id, codec.dumps(application)),
          "applied_at": applied_at, "position": position,
-         "recommendation": tx.sealer.seal(tenant, pupil_id, codec.dumps(recommendation))})
+         "recommendation": batch.sealer.seal(tenant, pupil_id,
+                                             codec.dumps(recommendation))})
 
 
-def record_leave_decision(tx: Transaction, tenant: str, event_id: UUID, application_id: str,
+def record_leave_decision(batch: Batch, tenant: str, event_id: UUID, application_id: str,
                           decision: LeaveDecision, position: int) -> None:
-    found = tx.execute("SELECT pupil_id, application FROM leave_application WHERE "
-                       "tenant = :tenant AND application_id = :id",
-                       {"tenant": tenant, "id": application_id})
-    if not found:
+    found = batch.state(APPLICATIONS).get((tenant, application_id))
+    if found is None:
         return
-    [(pupil_id, application)] = found
-    tx.execute("UPDATE leave_application SET decision = :decision WHERE tenant = :tenant "
-               "AND application_id = :id",
-               {"tenant": tenant, "id": application_id,
-                "decision": tx.sealer.seal(tenant, pupil_id, codec.dumps(decision))})
+    pupil_id, leave = found
+    batch.update("UPDATE leave_application SET decision = :decision WHERE tenant = :tenant "
+                 "AND application_id = :id",
+                 {"tenant": tenant, "id": application_id,
+                  "decision": batch.sealer.seal(tenant, pupil_id, codec.dumps(decision))})
     if decision.documents_absence:
-        leave: LeaveApplication = codec.loads(tx.sealer.open(application))
-        record_fact(tx, event_id, tenant, UUID(pupil_id),
+        record_fact(batch, event_id, tenant, pupil_id,
                     FactRow(FactKind.LEAVE, leave.from_date, leave.to_date), position)
 
 
-def record_request(tx: Transaction, tenant: str, pupil_id: UUID, kind: str,
+def record_request(batch: Batch, tenant: str, pupil_id: UUID, kind: str,
                    request: DiplomaRequest, decision: RequestDecision, position: int) -> None:
-    tx.execute(
+    batch.insert(
         "INSERT INTO diploma_request (tenant, request_id, pupil_id, school_year, kind, "
         "request, decision, position) VALUES (:tenant, :id, :pupil_id, :year, :kind, "
         ":request, :decision, :position) ON CONFLICT DO NOTHING",
         {"tenant": tenant, "id": request.request_id, "pupil_id": str(pupil_id),
          "year": request.school_year, "kind": kind, "position": position,
-         "request": tx.sealer.seal(tenant, pupil_id, codec.dumps(request)),
-         "decision": tx.sealer.seal(tenant, pupil_id, codec.dumps(decision))})
+         "request": batch.sealer.seal(tenant, pupil_id, codec.dumps(request)),
+         "decision": batch.sealer.seal(tenant, pupil_id, codec.dumps(decision))})
 
 
 class RequestReader:

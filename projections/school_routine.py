@@ -7,7 +7,8 @@ from typing import Any
 
 from domain.school_routine import SchoolRoutine
 from domain.school_year import half_year_of
-from projections.db import Transaction, ViewDatabase
+from projections.batch import Batch
+from projections.db import ViewDatabase
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS school_routine (
@@ -24,7 +25,7 @@ TABLES = (
 )
 
 
-def apply(tx: Transaction, event: Any, position: int) -> None:
+def apply(batch: Batch, event: Any, position: int) -> None:
     at = event.envelope.occurred_at
     row: tuple[str, str | None, str | None, bool]
     if isinstance(event, SchoolRoutine.AbsenceReviewCompleted):
@@ -37,7 +38,7 @@ def apply(tx: Transaction, event: Any, position: int) -> None:
     else:
         return
     kind, scope_id, period, done = row
-    tx.execute(
+    batch.insert(
         "INSERT INTO school_routine (event_id, tenant, school_id, kind, scope_id, period, "
         "half_year, done, position) VALUES (:event_id, :tenant, :school_id, :kind, :scope_id, "
         ":period, :half_year, :done, :position) ON CONFLICT (event_id) DO NOTHING",

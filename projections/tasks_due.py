@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from projections.db import Transaction, ViewDatabase
+from projections.batch import Batch
+from projections.db import ViewDatabase
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -33,20 +34,21 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def lesson_recorded(tx: Transaction, tenant: str, pupil_id: UUID, day: date,
+def lesson_recorded(batch: Batch, tenant: str, pupil_id: UUID, day: date,
                     position: int) -> None:
-    tx.execute("INSERT INTO lesson_day (tenant, pupil_id, day, position, closed) VALUES "
-               "(:tenant, :pupil_id, :day, :position, 0) ON CONFLICT (tenant, pupil_id, day) "
-               "DO UPDATE SET position = excluded.position, closed = 0",
-               {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
-                "position": position})
+    batch.insert("INSERT INTO lesson_day (tenant, pupil_id, day, position, closed) VALUES "
+                 "(:tenant, :pupil_id, :day, :position, 0) ON CONFLICT (tenant, pupil_id, day) "
+                 "DO UPDATE SET position = excluded.position, closed = 0",
+                 {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
+                  "position": position})
 
 
-def day_closed(tx: Transaction, tenant: str, pupil_id: UUID, day: date, position: int) -> None:
-    tx.execute("UPDATE lesson_day SET closed = 1 WHERE tenant = :tenant AND pupil_id = "
-               ":pupil_id AND day = :day AND position < :position",
-               {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
-                "position": position})
+def day_closed(batch: Batch, tenant: str, pupil_id: UUID, day: date, position: int) -> None:
+    # Sent after the batch's lessons: the position says whether a lesson came after.
+    batch.update("UPDATE lesson_day SET closed = 1 WHERE tenant = :tenant AND pupil_id = "
+                 ":pupil_id AND day = :day AND position < :position",
+                 {"tenant": tenant, "pupil_id": str(pupil_id), "day": day.isoformat(),
+                  "position": position})
 
 
 def due(db: ViewDatabase, now: datetime, limit: int = 500

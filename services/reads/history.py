@@ -157,9 +157,8 @@ class History:
         try:
             with views.transaction() as tx:
                 projection.create_tables(tx)
-                for entry in entries:
-                    projection.apply(tx, LoggedEvent(entry.position,
-                                                     stored.event(entry.position)))
+                projection.fold(tx, [LoggedEvent(entry.position, stored.event(entry.position))
+                                     for entry in entries])
             return PupilViewReaders.over(views).state(pupil_id, tenant, as_of, reader)
         finally:
             views.close()

@@ -30,6 +30,7 @@ from domain.rule_sets import Deadlines, Period, RuleBook, RuleSet, RuleSetChange
 from domain.school_days import SchoolDays
 from domain.school_routine import SchoolRoutine
 from projections import school_routine
+from projections.batch import Batch
 from projections.db import SQLiteViews
 from tests.support.casework import (
     FOL16,
@@ -86,8 +87,10 @@ def test_the_schools_routine_is_counted_per_half_year() -> None:
     with views.transaction() as tx:
         for statement in school_routine.TABLES:
             tx.execute(statement)
+        batch = Batch(tx)
         for position, event in enumerate(school.collect_events()[1:], start=1):
-            school_routine.apply(tx, event, position)
+            school_routine.apply(batch, event, position)
+        batch.flush()
     checks = school_routine.RoutineReader(views).routine("school-1", "2026-autumn",
                                                          None)["checks"]
 

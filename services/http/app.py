@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +12,8 @@ from flask_smorest import Api
 
 from services.bootstrap import Service
 from services.config.settings import MAX_BODY_BYTES
-from services.http import health, observe, problems
-from services.http.context import SERVICE, access
+from services.http import context, health, observe, problems
+from services.http.context import access
 from services.http.context.policy import BEARER, BEARER_SCHEME, PolicyInOpenAPI
 from services.http.resources import (
     audit,
@@ -54,26 +53,11 @@ def create_app(service_factory: Callable[[], Service], *,
     observe.install(app)
     app.before_request(_refuse_what_no_endpoint_takes)
     access.install(app)  # after observe: a refused request has its id and is measured
-    app.extensions[SERVICE] = _once(service_factory)
+    context.install(app, service_factory)
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)
     app.register_blueprint(health.blp)
     return app
-
-
-def _once(factory: Callable[[], Service]) -> Callable[[], Service]:
-    """``factory``'s service, built by the first caller; every later caller gets it too."""
-    lock = threading.Lock()
-    built: list[Service] = []
-
-    def service() -> Service:
-        if not built:
-            with lock:
-                if not built:
-                    built.append(factory())
-        return built[0]
-
-    return service
 
 
 class RequestJSON(DefaultJSONProvider):

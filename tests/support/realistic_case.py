@@ -103,7 +103,7 @@ def realistic_case(office: Municipality) -> str:
     p = new_pupil()
     at: Callable[..., None] = office.at
     at("2026-09-01T09:00", calendar(), enrolled(p, more={
-        "name": NAME, "national_id": "01011012345", "guardians": [
+        "name": NAME, "national_id": "01011012384", "guardians": [
             {"guardian_id": "guardian-1", "relation": "mother", "name": MOTHER},
             {"guardian_id": "guardian-2", "relation": "father", "name": FATHER}]}))
     # The first absence, not reported: the same-day call (FOL-4) is made the next morning.

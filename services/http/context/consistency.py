@@ -1,0 +1,82 @@
+"""Consistent reads: a read answers from pupil views that have reached the log's head as it
+was when the read arrived, so whoever posts and then reads finds what they posted.
+
+The read does not wait for the background follower to come round (it polls every
+SKOLEFRAVAER_POLL_INTERVAL, and under gunicorn it may run in another process, or in none):
+when the views are behind, the read brings them forward itself, one batch at a time, and
+commits each batch with its position exactly as the follower does. Where both deliver the
+same batch, the position check (`positions.advance`) lets one win and the other roll back;
+either way the views move. Caught up, this costs two indexed lookups (the log's head and the
+views' position).
+
+The events a read has to step over are mostly other reads' PRIV-3 records (``ReadLog``):
+the views apply nothing for them, so stepping over one is a batch of one that only moves
+the position — one select and one short transaction. A read never waits for its own
+record: history and dossier store it after this check.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from eventsourcing.application import Application
+
+from projections.db import ViewDatabase
+from projections.follower import Follower, ViewSink
+from projections.positions import PositionMoved
+from projections.pupil_views import PupilViews
+from services.store.outages import OUTAGES
+
+log = logging.getLogger(__name__)
+
+RETRY_PAUSE = 0.01  # seconds: after another runner delivered the batch first
+
+
+class ViewsBehind(Exception):
+    """The views did not reach the position in time."""
+
+
+class CatchUp:
+    """Brings the pupil views up to a position from a request thread.
+
+    It has its own copy of the projection: the background follower's keeps per-batch
+    caches that a second thread must not share. One request of the process delivers at a
+    time; the others wait for it and then usually find the views where they need them.
+    """
+
+    def __init__(self, app: Application[Any], views: ViewDatabase, *, batch_size: int) -> None:
+        self._follower = Follower(app, ViewSink(views, PupilViews()), batch_size=batch_size)
+        self._delivering = threading.Lock()
+
+    def position(self) -> int:
+        return self._follower.sink.position()
+
+    def reach(self, target: int, timeout: float) -> None:
+        """Return once the views have reached ``target``; `ViewsBehind` after ``timeout``
+        seconds. A store outage propagates (a 503 of its own)."""
+        deadline = time.monotonic() + timeout
+        while self.position() < target:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._delivering.acquire(timeout=remaining):
+                raise ViewsBehind(target)
+            try:
+                if self.position() < target:
+                    self._deliver_one()
+            finally:
+                self._delivering.release()
+
+    def _deliver_one(self) -> None:
+        try:
+            self._follower.run_once()
+        except PositionMoved:
+            time.sleep(RETRY_PAUSE)  # another runner delivered it first: look again
+        except OUTAGES:
+            raise
+        except Exception as error:
+            # A batch the views cannot take fails the background follower too, which
+            # reports it (readyz, its log and backoff); the read answers 503 at once.
+            log.exception("views: a read could not bring them forward")
+            raise ViewsBehind(self.position()) from error

@@ -8,13 +8,12 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from flask_smorest import Api
 
 from services.bootstrap import Service
 from services.config.settings import MAX_BODY_BYTES
 from services.http import context, health, observe, problems
 from services.http.context import access
-from services.http.context.policy import BEARER, BEARER_SCHEME, PolicyInOpenAPI
+from services.http.contract import document
 from services.http.resources import (
     audit,
     dossier,
@@ -26,7 +25,6 @@ from services.http.resources import (
     tasks,
     templates,
 )
-from services.intake.contract import EnvelopeSchema
 from services.intake.loading import InvalidData, parse_json
 
 RESOURCES = (events, audit, pupils, history, dossier, tasks, schools, templates, leave)
@@ -41,14 +39,8 @@ def create_app(service_factory: Callable[[], Service], *,
     """
     app = Flask("skolefravaer")
     app.json = RequestJSON(app)
-    app.config.update(
-        API_TITLE="Skolefravær", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
-        MAX_CONTENT_LENGTH=max_body_bytes,
-    )
-    api = Api(app, spec_kwargs={"extra_plugins": [PolicyInOpenAPI()]})
-    api.spec.components.schema("Event", schema=EnvelopeSchema)
-    api.spec.components.security_scheme(BEARER, BEARER_SCHEME)
+    app.config.update(MAX_CONTENT_LENGTH=max_body_bytes)
+    api = document.api_for(app)
     problems.install(app)
     observe.install(app)
     app.before_request(_refuse_what_no_endpoint_takes)
@@ -57,6 +49,7 @@ def create_app(service_factory: Callable[[], Service], *,
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)
     app.register_blueprint(health.blp)
+    document.complete(api, app)
     return app
 
 

@@ -87,7 +87,7 @@ def test_a_read_steps_over_the_reads_recorded_before_it(sqlite_service: Service)
     assert tally.get_json()["position"] == head
 
 
-def test_min_position_asks_for_less_and_past_the_log_is_a_400(
+def test_min_position_asks_for_less_and_past_the_log_is_a_409(
         sqlite_service: Service) -> None:
     client: FlaskClient = http.client(sqlite_service)
     pupil = new_pupil()
@@ -100,5 +100,5 @@ def test_min_position_asks_for_less_and_past_the_log_is_a_400(
 
     assert earlier.status_code == 200
     assert earlier.get_json()["position"] >= first
-    assert beyond.status_code == 400
+    assert beyond.status_code == 409  # a position the log does not hold (yet)
     assert beyond.get_json()["errors"][0]["field"] == "min_position"

@@ -13,10 +13,11 @@ from flask import Flask, current_app
 
 from services.bootstrap import Service
 from services.http.context.consistency import CatchUp, ViewsBehind
-from services.http.problems import invalid, not_found, unavailable
+from services.http.problems import beyond, not_found, unavailable
 
 SERVICE = "skolefravaer.service"
 CATCH_UP = "skolefravaer.catch-up"
+CONSISTENT = "skolefravaer_consistent_read"  # marks an endpoint that reads consistently
 READ_YOUR_WRITES_TIMEOUT = 5.0
 
 CATCH_UP_BATCH = 1000  # events a read delivers per transaction, as the follower does
@@ -48,19 +49,21 @@ def consistent(view: Callable[P, R]) -> Callable[P, R]:
                               "view-behind", retry_after=1) from None
         return view(*args, **kwargs)
 
+    setattr(wait_then_read, CONSISTENT, True)  # the OpenAPI document lists its 409
     return wait_then_read
 
 
 def _wanted(min_position: int | None) -> int:
     """The position the views must reach: the log's head, or ``min_position`` when lower.
-    One past the head is a mistake, not a view that is behind: a 400."""
+    One past the head is not a view that is behind (waiting for it would hold a thread for
+    the whole timeout) but a position the log does not hold: a 409."""
     head = service().app.recorder.max_notification_id() or 0
     if min_position is None:
         return head
     if min_position > head:
-        raise invalid(f"no event is stored at position {min_position}: the log ends at "
-                      f"{head}", field="min_position", code="beyond_log",
-                      field_detail=f"past the log's end ({head})")
+        raise beyond(f"no event is stored at position {min_position}: the log ends at "
+                     f"{head}", field="min_position", code="beyond_log",
+                     field_detail=f"past the log's end ({head})")
     return min_position
 
 

@@ -9,9 +9,9 @@ from flask import Response, jsonify, request
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, current_reader
+from services.http.contract.queries import PupilQuerySchema
 from services.http.problems import not_found
 from services.http.resources import Blueprint
-from services.http.schemas import PupilQuerySchema
 from services.reads.rendering import dossier as render
 
 blp = Blueprint("dossier", __name__, url_prefix="/v1/pupils",

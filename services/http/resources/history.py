@@ -9,8 +9,8 @@ from flask import Response, jsonify
 
 from services.http.context import consistent, known_tenant, service
 from services.http.context.access import caller, current_reader
+from services.http.contract.queries import HistoryQuerySchema, PupilQuerySchema
 from services.http.resources import Blueprint
-from services.http.schemas import HistoryQuerySchema, PupilQuerySchema
 
 blp = Blueprint("history", __name__, url_prefix="/v1/pupils",
                 description="Histories and their readers")

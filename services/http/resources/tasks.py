@@ -8,8 +8,8 @@ from flask import Response, jsonify
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, pupils_in_reach
+from services.http.contract.queries import TaskQuerySchema
 from services.http.resources import Blueprint
-from services.http.schemas import TaskQuerySchema
 from services.reads import representations
 
 blp = Blueprint("tasks", __name__, url_prefix="/v1", description="Deadlines across pupils")

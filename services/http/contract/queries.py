@@ -16,7 +16,10 @@ class ConsistentQuerySchema(Schema):
     (`services.http.context.consistent`). The municipality is the caller's, from their
     token, never a parameter."""
 
-    min_position = fields.Integer(load_default=None, validate=POSITION)
+    min_position = fields.Integer(load_default=None, validate=POSITION, metadata={
+        "description": "the log position the views must have reached (default: the log's "
+                       "head when the request arrived); past the log's end: 409",
+        "example": 1})
 
 
 class PupilQuerySchema(ConsistentQuerySchema):
@@ -24,7 +27,8 @@ class PupilQuerySchema(ConsistentQuerySchema):
 
 
 class HistoryQuerySchema(PupilQuerySchema):
-    as_of = Moment(load_default=None)
+    # The years kept (loading.EARLIEST–LATEST), as JSON Schema bounds a string: a pattern.
+    as_of = Moment(load_default=None, metadata={"pattern": "^(19|20|21)[0-9]{2}-"})
 
 
 class TaskQuerySchema(ConsistentQuerySchema):

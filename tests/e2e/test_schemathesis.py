@@ -47,7 +47,8 @@ def test_every_operation_answers_as_its_document_says(pg_environ: dict[str, str]
     finally:
         log = server.stop()
 
-    assert operations_tested(api) + operations_tested(metrics) == len(ANSWERS)  # every operation documented
+    # Every operation documented (a test sees to that) was fuzzed.
+    assert operations_tested(api) + operations_tested(metrics) == len(ANSWERS)
     # Flask's line for an exception no handler took (a background worker may log a retried
     # race with the request that settled the same view first: not a request's error).
     assert "Exception on " not in log

@@ -36,6 +36,7 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
 
 @blp.route("/<uuid:pupil_id>/reads", methods=["GET"])
 @blp.arguments(PupilQuerySchema, location="query")
+@consistent
 def get_reads(query: dict[str, Any], pupil_id: UUID) -> Response:
     """PRIV-3: who read the pupil's history or dossier, when, and what."""
     tenant = known_tenant(pupil_id, caller().tenant)

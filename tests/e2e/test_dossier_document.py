@@ -96,7 +96,7 @@ def test_a_contact_after_midnight_in_oslo_shows_the_oslo_date_and_time_everywher
 
 
 RECORD_KINDS = {
-    "pupil and guardians": [NAME, f"{MOTHER} (mor)", f"{FATHER} (far)", "01011012345"],
+    "pupil and guardians": [NAME, f"{MOTHER} (mor)", f"{FATHER} (far)", "01011012384"],
     "tally": ["11 dager (7 udokumentert) og 2 enkelttimer (2 udokumentert)", "Udokumentert"],
     "absence days and lessons": ["22.09.2026 3. time", "17.11.2026 hel dag"],
     "notices and the doctor's note": ["Melding fra foresatte", "legeerklaering-1"],

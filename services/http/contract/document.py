@@ -46,11 +46,11 @@ WHEN: dict[int, tuple[str, str, str]] = {
     404: ("Nothing of this id in the caller's reach: a pupil, school or application of "
           "another school or municipality is answered the same way.", "unknown-pupil",
           "no enrolled pupil has this pupil_id"),
+    405: ("The path does not take this method; ``Allow`` lists those it takes.", "http-405",
+          "The method is not allowed for the requested URL."),
     409: ("A parameter asks for more of the log than it holds: ``min_position`` past its "
           "end, ``old_size`` past the latest checkpoint.", "beyond-log",
           "no event is stored at position 1000: the log ends at 22"),
-    405: ("The path does not take this method; ``Allow`` lists those it takes.", "http-405",
-          "The method is not allowed for the requested URL."),
     413: ("The body is larger than SKOLEFRAVAER_MAX_BODY_BYTES; nothing of it was kept.",
           "body-too-large", "the body is larger than 4,194,304 bytes; post fewer events "
                             "per batch"),
@@ -169,12 +169,14 @@ issuer; each operation lists the roles and scopes the policy table grants it (``
 
 **Consistent reads.** A read answers from views that have reached the event log's head as it
 was when the read arrived: what was posted before is in the answer. ``min_position`` asks for
-less (a position the views must have reached); past the log's end it is a 400.
+less (a position the views must have reached); past the log's end it is a 409.
 
 **Errors** are RFC 9457 problem documents (``application/problem+json``) naming each field
 at fault and, where one applies, the rule of RULES.md. A method a path does not take is a 405
 with ``Allow``; a body over the limit a 413, whatever the operation; an outage a 503 with
-``Retry-After``, never a 500.
+``Retry-After``, never a 500. No string may hold NUL (U+0000) or a lone surrogate, no date
+lie outside 1900–2199: a parameter that does is a 400, an event's field a ``rejected``
+outcome.
 """
 
 

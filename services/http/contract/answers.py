@@ -13,9 +13,9 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
-# Examples: the README's batch (docs/examples/batch.json) and what the service answers.
+# The README's pupil and first event (docs/examples/batch.json), for examples.
 PUPIL = "5f2b7c1e-8d4a-4b0e-9f6a-2c3d4e5f6a7b"
-EVENT = "0b0e3f2a-7c1d-4e8f-9a6b-5c4d3e2f1a01"
+EVENT = "0b9d8a8e-0c47-4d1e-9a51-1f0a6f3c2a01"
 
 
 def string(description: str = "", **options: Any) -> fields.String:
@@ -74,13 +74,6 @@ class BatchAnswer(Answer):
     results = many(EventOutcome, metadata={"description": "one per event, in batch order"})
 
 
-BATCH_EXAMPLE = {"accepted": 1, "duplicate": 0, "rejected": 1, "results": [
-    {"index": 0, "event_id": EVENT, "status": "accepted", "position": 42},
-    {"index": 1, "event_id": None, "status": "rejected", "errors": [
-        {"field": "event_id", "code": "invalid_field", "rule": None,
-         "detail": "Missing data for required field."}]}]}
-
-
 # A pupil's figures -------------------------------------------------------------------------
 class Split(Answer):
     documented, undocumented, total = (count(required=True) for _ in range(3))
@@ -123,21 +116,6 @@ class AbsenceAnswer(Figures):
     half_years = many(PeriodFigures)
     absences = many(CountedAbsence)
     conduct_assessment = fields.Nested(Conduct, required=True)
-
-
-ABSENCE_EXAMPLE = {
-    "pupil_id": PUPIL, "school_year": "2026-2027", "position": 9,
-    "days": {"documented": 2, "undocumented": 1, "total": 3},
-    "lessons": {"documented": 0, "undocumented": 2, "total": 2},
-    "late_arrivals": 1, "left_school": 0, "event_ids": [EVENT],
-    "months": [{"period": "2026-09", "days": {"documented": 2, "undocumented": 1, "total": 3},
-                "lessons": {"documented": 0, "undocumented": 1, "total": 1},
-                "late_arrivals": 1, "left_school": 0, "event_ids": [EVENT]}],
-    "half_years": [],
-    "absences": [{"date": "2026-09-01", "scope": "day", "period": None, "documented": True,
-                  "late_notice": False, "recorded_by": [EVENT], "documented_by": [EVENT]}],
-    "conduct_assessment": {"rule": "ABS-8", "applies": True, "undocumented_days": 1,
-                           "undocumented_lessons": 2}}
 
 
 class Exclusion(Answer):

@@ -54,6 +54,7 @@ def document_batch(spec: APISpec) -> None:
         "type": "object", "description": "anything else: answered rejected, with why"}]}
     events["description"] = ("1–1,000 events; each is accepted, duplicate or rejected on "
                              "its own")
+    spec.components.schemas[BATCH]["example"] = BATCH_EXAMPLE
 
 
 BATCH_EXAMPLE = {"events": [

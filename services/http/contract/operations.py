@@ -23,9 +23,24 @@ TASK = {"task_id": "825393e2-319d-5cf6-a6a0-842d34dcc5a2", "pupil_id": PUPIL,
         "title": "Ring foresatte samme dag: fraværet er ikke meldt",
         "opened_at": "2026-09-01T08:30:00+02:00", "due_at": "2026-09-01T21:59:59+00:00",
         "status": "done", "closed_at": "2026-09-03T07:45:00+02:00", "closed_by": EVENT}
+OUTCOMES = {"accepted": 1, "duplicate": 0, "rejected": 1, "results": [
+    {"index": 0, "event_id": EVENT, "status": "accepted", "position": 42},
+    {"index": 1, "event_id": None, "status": "rejected", "errors": [
+        {"field": "event_id", "code": "invalid_field", "rule": None,
+         "detail": "Missing data for required field."}]}]}
 TALLY = {"days": {"documented": 2, "undocumented": 1, "total": 3},
          "lessons": {"documented": 0, "undocumented": 2, "total": 2},
          "late_arrivals": 1, "left_school": 0}
+ABSENCE = {
+    "pupil_id": PUPIL, "school_year": "2026-2027", "position": 9, **TALLY, "event_ids": [EVENT],
+    "months": [{"period": "2026-09", "days": {"documented": 2, "undocumented": 1, "total": 3},
+                "lessons": {"documented": 0, "undocumented": 1, "total": 1},
+                "late_arrivals": 1, "left_school": 0, "event_ids": [EVENT]}],
+    "half_years": [{"period": "2026-autumn", **TALLY, "event_ids": [EVENT]}],
+    "absences": [{"date": "2026-09-01", "scope": "day", "period": None, "documented": True,
+                  "late_notice": False, "recorded_by": [EVENT], "documented_by": [EVENT]}],
+    "conduct_assessment": {"rule": "ABS-8", "applies": True, "undocumented_days": 1,
+                           "undocumented_lessons": 2}}
 
 
 @dataclass(frozen=True)
@@ -47,8 +62,8 @@ class Answered:
 ANSWERS: dict[str, Answered] = {
     "events.post_events": Answered(
         "Each event's outcome, in batch order: the batch is answered 200 however many were "
-        "rejected.", a.BatchAnswer, a.BATCH_EXAMPLE),
-    "pupils.get_absence": Answered("The pupil's tally.", a.AbsenceAnswer, a.ABSENCE_EXAMPLE),
+        "rejected.", a.BatchAnswer, OUTCOMES),
+    "pupils.get_absence": Answered("The pupil's tally.", a.AbsenceAnswer, ABSENCE),
     "pupils.get_diploma": Answered("The diploma figures.", a.DiplomaAnswer, {
         "pupil_id": PUPIL, "school_year": "2026-2027", "on_diploma": True, "rule": "DIP-1",
         "days": 3, "lessons": 2, "excluded_days": 0, "exclusions": [], "requests": [],

@@ -27,6 +27,9 @@ from services.http.resources import (
 )
 from services.intake.loading import InvalidData, parse_json
 
+MAX_URL = 4096
+"""Characters of a request's URL (path and query, as sent): no operation needs more."""
+
 RESOURCES = (events, audit, pupils, history, dossier, tasks, schools, templates, leave)
 
 
@@ -67,8 +70,11 @@ class RequestJSON(DefaultJSONProvider):
 
 
 def _refuse_what_no_endpoint_takes() -> None:
-    """Before any endpoint runs: a body larger than the limit is a 413, a NUL in the path or
-    the query a 400 (PostgreSQL text cannot hold one)."""
+    """Before any endpoint runs: a URL longer than MAX_URL is a 414, a body larger than the
+    limit a 413, a NUL in the path or the query a 400 (PostgreSQL text cannot hold one)."""
+    target = request.environ.get("RAW_URI") or request.full_path
+    if len(target) > MAX_URL:
+        raise problems.uri_too_long(MAX_URL)
     _bound_body(request.max_content_length or 0)
     if "\x00" in request.path or any("\x00" in key + value
                                      for key, value in request.args.items(multi=True)):

@@ -55,6 +55,12 @@ def beyond(detail: str, *, field: str, code: str, field_detail: str) -> ProblemE
                         errors=[{"field": field, "code": code, "detail": field_detail}])
 
 
+def uri_too_long(limit: int) -> ProblemError:
+    """414: a URL no operation needs; nothing was done."""
+    return ProblemError(414, "URI Too Long", f"the URL is longer than {limit:,} characters",
+                        kind="uri-too-long")
+
+
 def too_large(limit: int) -> ProblemError:
     """413: the body is larger than the service takes; nothing of it was read or kept."""
     return ProblemError(413, "Content Too Large",

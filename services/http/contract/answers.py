@@ -51,11 +51,22 @@ class Answer(Schema):
 
 # POST /v1/events ---------------------------------------------------------------------------
 class FieldProblem(Answer):
-    field = string("where: data.guardians[0].relation, event_id, $ …", required=True)
+    """A field or parameter at fault, in a problem document."""
+
+    field = string("where: school_year, events, events[3].data, $ (the whole body) …",
+                   required=True)
+    code = string("machine-readable: invalid_field, invalid_json, repeated, …", required=True)
+    detail = string("for people", required=True)
+
+
+class EventProblem(Answer):
+    """Why an event of a batch was rejected."""
+
+    field = nullable(fields.String, "where: data.guardians[0].relation, event_id, …; null: "
+                                    "the event as a whole")
     code = string("machine-readable: invalid_field, unknown_guardian, more_errors, …",
-                required=True)
-    rule = fields.String(allow_none=True, metadata={
-        "description": "the rule of RULES.md refused, where one applies"})
+                  required=True)
+    rule = nullable(fields.String, "the rule of RULES.md refused, where one applies")
     detail = string("for people", required=True)
 
 
@@ -65,7 +76,7 @@ class EventOutcome(Answer):
     status = fields.String(required=True, validate=validate.OneOf(
         ["accepted", "duplicate", "rejected"]))
     position = count("the event's place in the log (accepted, duplicate)")
-    errors = fields.List(fields.Nested(FieldProblem),
+    errors = fields.List(fields.Nested(EventProblem),
                          metadata={"description": "why it was rejected (at most 20)"})
 
 

@@ -54,6 +54,9 @@ WHEN: dict[int, tuple[str, str, str]] = {
     413: ("The body is larger than SKOLEFRAVAER_MAX_BODY_BYTES; nothing of it was kept.",
           "body-too-large", "the body is larger than 4,194,304 bytes; post fewer events "
                             "per batch"),
+    414: ("The URL is longer than 4,096 characters. (A request line over 8,190 bytes gets the "
+          "HTTP server's own page, text/html, before the service sees it.)", "uri-too-long",
+          "the URL is longer than 4,096 characters"),
     415: ("The body is not JSON (``Content-Type: application/json``); nothing was done.",
           "unsupported-media-type", "the body must be application/json"),
     503: ("A store (or the token issuer's keys) cannot answer now, or the views did not "
@@ -96,13 +99,15 @@ def problem_response(status: http.HTTPStatus) -> dict[str, Any]:
     example = {"type": PROBLEM_BASE + kind, "title": title, "status": int(status),
                "detail": detail, "instance": f"/v1/pupils/{answers.PUPIL}/absence"}
     return {"description": when, "content": {"application/problem+json": {
-        "schema": {"$ref": "#/components/schemas/Problem"}, "example": example}},
+        "schema": {"$ref": "#/components/schemas/Problem"}, "example": example},
+        **({"text/html": {"schema": {"type": "string"}}} if status == 414 else {})},
         **({"headers": HEADERS[status]} if status in HEADERS else {})}
 
 
 class OperationsInOpenAPI(BasePlugin):
     """Each operation's id (its function's name), its answer (`ANSWERS`) and the errors it
-    can give: a request may be refused before any endpoint runs (400: a NUL in the URL);
+    can give: a request may be refused before any endpoint runs (400: a NUL in the URL, or a
+    parameter, 414: a URL too long);
     every /v1 operation checks the token and the policy (401, 403) and needs a store
     (503); one with a path parameter may find nothing (404); a consistent read may be asked
     for a position the log does not hold (409); one with a body may be sent too much or
@@ -121,7 +126,7 @@ class OperationsInOpenAPI(BasePlugin):
         if rule is None or not operations:
             return
         answered = ANSWERS[rule.endpoint]
-        errors = {400, *answered.errors}
+        errors = {400, 414, *answered.errors}
         if rule.endpoint in POLICY:
             errors |= {401, 403, 503}
         if rule.arguments:

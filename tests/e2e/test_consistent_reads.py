@@ -71,20 +71,47 @@ def test_with_no_follower_running_anywhere_every_read_finds_what_was_just_posted
     assert "Traceback" not in log
 
 
-def test_a_read_steps_over_the_reads_recorded_before_it(sqlite_service: Service) -> None:
-    """History and dossier reads append a PRIV-3 record to the log: the next read brings
-    the views past it (they apply nothing for it) instead of waiting for a poll."""
+def test_a_read_looks_past_the_reads_recorded_before_it_and_waits_for_no_poll(
+        sqlite_service: Service) -> None:
+    """History and dossier reads append a PRIV-3 record to the log after they answer: the
+    next read sees that only records of reads lie beyond the views and answers at once, and
+    a write after them is still brought in."""
     client = http.client(sqlite_service)
     pupil = new_pupil()
     client.post("/v1/events", json={"events": [enrolled(pupil)]})
     assert client.get(f"/v1/pupils/{pupil}/history").status_code == 200
-    head = sqlite_service.app.recorder.max_notification_id()
-    assert sqlite_service.pupil_views.sink.position() < head  # the read's own record
+    enrolment = sqlite_service.pupil_views.sink.position()
+    assert sqlite_service.app.recorder.max_notification_id() > enrolment  # the read's record
 
-    tally = client.get(f"/v1/pupils/{pupil}/absence")
+    past_the_record = client.get(f"/v1/pupils/{pupil}/absence")
+    client.post("/v1/events", json={"events": [absent(pupil, "2026-09-01")]})
+    after_a_write = client.get(f"/v1/pupils/{pupil}/absence")
 
-    assert tally.status_code == 200
-    assert tally.get_json()["position"] == head
+    assert past_the_record.status_code == 200
+    assert past_the_record.get_json()["position"] == enrolment  # nothing delivered for it
+    assert after_a_write.get_json()["days"]["total"] == 1
+
+
+def test_the_views_apply_nothing_for_a_record_of_a_read(sqlite_service: Service) -> None:
+    """What lets a read look past records of reads: delivering them changes no view row."""
+    client = http.client(sqlite_service)
+    pupil = new_pupil()
+    client.post("/v1/events", json={"events": [enrolled(pupil), absent(pupil, "2026-09-01")]})
+    client.get(f"/v1/pupils/{pupil}/history")  # brings the views to the post, then records
+    before = view_rows(sqlite_service)
+
+    assert sqlite_service.pupil_views.catch_up() >= 1  # the record of the read
+
+    assert view_rows(sqlite_service) == before
+
+
+def view_rows(service: Service) -> dict[str, list[tuple[object, ...]]]:
+    with service.views.transaction() as tx:
+        tables = [name for (name,) in tx.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            if name != "projection_position"]
+        return {table: sorted(tx.execute(f"SELECT * FROM {table}"), key=repr)
+                for table in tables}
 
 
 def test_min_position_asks_for_less_and_past_the_log_is_a_409(

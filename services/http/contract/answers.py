@@ -298,10 +298,13 @@ class HistoryEvent(Answer):
 
 class HistoryAnswer(Answer):
     pupil_id = fields.UUID(required=True)
-    as_of = string(required=True)
+    as_of = string("the moment the history is as known at")
     events = many(HistoryEvent)
-    state = record(required=True, metadata={
+    state = record(metadata={
         "description": "tallies, concerns, case stage and tasks as known at as_of"})
+    disposed = record(metadata={
+        "description": "PRIV-4: when and why the pupil's data was disposed of; then there "
+                       "are no events and no state"})
 
 
 class Read(Answer):
@@ -325,11 +328,14 @@ class DossierAnswer(Answer):
     """The POL-5 case presentation in Norwegian: pupil, absence, contacts, letters,
     meetings, records, timeline, …"""
 
-    completeness = many(Requirement)
-    digest = record(required=True, metadata={
+    completeness = fields.List(fields.Nested(Requirement))
+    digest = record(metadata={
         "description": "tree size, root hash and key fingerprint of the audit log"})
-    audit = record(required=True, metadata={
+    audit = record(metadata={
         "description": "the signed checkpoint, the public key, an inclusion proof per event"})
+    disposed = record(metadata={
+        "description": "PRIV-4: when and why the pupil's data was disposed of; then the "
+                       "presentation holds nothing else of the pupil"})
 
 
 # The audit log -------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ class Answered:
     """Problems beyond those every operation of its kind gives (contract.document)."""
     statuses: tuple[int, ...] = (200,)
     """The statuses this same answer comes with."""
+    headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Response headers it carries (``Location`` of a 201, say), as OpenAPI describes them."""
 
 
 ANSWERS: dict[str, Answered] = {

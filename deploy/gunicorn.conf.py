@@ -38,6 +38,10 @@ loglevel = _settings.log_level.lower()
 # configuration given, gunicorn writes its access log without `accesslog` being set.
 logconfig_dict = logs.dict_config(_settings.log_level, _settings.log_format)
 access_log_format = "%(m)s %(s)s"  # the fields come from services.config.logs
+# The longest request line gunicorn takes (its maximum; default 4094): the app refuses a
+# URL over services.http.app.MAX_URL itself, with a problem document (414), so that only a
+# line longer than this gets gunicorn's own HTML page.
+limit_request_line = 8190
 
 
 def on_starting(server):

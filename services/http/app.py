@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from flask_smorest import Api
 
 from services.bootstrap import Service
 from services.config.settings import MAX_BODY_BYTES
-from services.http import health, observe, problems
-from services.http.context import SERVICE, access
-from services.http.context.policy import BEARER, BEARER_SCHEME, PolicyInOpenAPI
+from services.http import context, health, observe, problems
+from services.http.context import access
+from services.http.contract import document
 from services.http.resources import (
     audit,
     dossier,
@@ -27,8 +25,10 @@ from services.http.resources import (
     tasks,
     templates,
 )
-from services.intake.contract import EnvelopeSchema
 from services.intake.loading import InvalidData, parse_json
+
+MAX_URL = 4096
+"""Characters of a request's URL (path and query, as sent): no operation needs more."""
 
 RESOURCES = (events, audit, pupils, history, dossier, tasks, schools, templates, leave)
 
@@ -42,38 +42,18 @@ def create_app(service_factory: Callable[[], Service], *,
     """
     app = Flask("skolefravaer")
     app.json = RequestJSON(app)
-    app.config.update(
-        API_TITLE="Skolefravær", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
-        MAX_CONTENT_LENGTH=max_body_bytes,
-    )
-    api = Api(app, spec_kwargs={"extra_plugins": [PolicyInOpenAPI()]})
-    api.spec.components.schema("Event", schema=EnvelopeSchema)
-    api.spec.components.security_scheme(BEARER, BEARER_SCHEME)
+    app.config.update(MAX_CONTENT_LENGTH=max_body_bytes)
+    api = document.api_for(app)
     problems.install(app)
     observe.install(app)
     app.before_request(_refuse_what_no_endpoint_takes)
     access.install(app)  # after observe: a refused request has its id and is measured
-    app.extensions[SERVICE] = _once(service_factory)
+    context.install(app, service_factory)
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)
     app.register_blueprint(health.blp)
+    document.complete(api, app)
     return app
-
-
-def _once(factory: Callable[[], Service]) -> Callable[[], Service]:
-    """``factory``'s service, built by the first caller; every later caller gets it too."""
-    lock = threading.Lock()
-    built: list[Service] = []
-
-    def service() -> Service:
-        if not built:
-            with lock:
-                if not built:
-                    built.append(factory())
-        return built[0]
-
-    return service
 
 
 class RequestJSON(DefaultJSONProvider):
@@ -90,8 +70,11 @@ class RequestJSON(DefaultJSONProvider):
 
 
 def _refuse_what_no_endpoint_takes() -> None:
-    """Before any endpoint runs: a body larger than the limit is a 413, a NUL in the path or
-    the query a 400 (PostgreSQL text cannot hold one)."""
+    """Before any endpoint runs: a URL longer than MAX_URL is a 414, a body larger than the
+    limit a 413, a NUL in the path or the query a 400 (PostgreSQL text cannot hold one)."""
+    target = request.environ.get("RAW_URI") or request.full_path
+    if len(target) > MAX_URL:
+        raise problems.uri_too_long(MAX_URL)
     _bound_body(request.max_content_length or 0)
     if "\x00" in request.path or any("\x00" in key + value
                                      for key, value in request.args.items(multi=True)):

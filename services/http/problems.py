@@ -48,11 +48,30 @@ def invalid(detail: str, *, field: str, code: str, field_detail: str) -> Problem
                         errors=[{"field": field, "code": code, "detail": field_detail}])
 
 
+def beyond(detail: str, *, field: str, code: str, field_detail: str) -> ProblemError:
+    """409: a parameter asks for more of the log than it holds (yet): well-formed, and
+    perhaps right once the log has grown."""
+    return ProblemError(409, "Conflict", detail, kind="beyond-log",
+                        errors=[{"field": field, "code": code, "detail": field_detail}])
+
+
+def uri_too_long(limit: int) -> ProblemError:
+    """414: a URL no operation needs; nothing was done."""
+    return ProblemError(414, "URI Too Long", f"the URL is longer than {limit:,} characters",
+                        kind="uri-too-long")
+
+
 def too_large(limit: int) -> ProblemError:
     """413: the body is larger than the service takes; nothing of it was read or kept."""
     return ProblemError(413, "Content Too Large",
                         f"the body is larger than {limit:,} bytes; post fewer events per batch",
                         kind="body-too-large")
+
+
+def unsupported_media_type() -> ProblemError:
+    """415: a body the service cannot read; nothing was done."""
+    return ProblemError(415, "Unsupported Media Type", "the body must be application/json",
+                        kind="unsupported-media-type")
 
 
 def problem(status: int, title: str, detail: str, *, kind: str,

@@ -59,4 +59,4 @@ def test_an_earlier_checkpoint_is_proven_a_prefix_of_the_latest(pg_service: Serv
     assert latest.size > kept.size
     assert merkle.verify_consistency(kept.size, latest.size, kept.root, latest.root, proof)
     assert not merkle.verify_consistency(kept.size, latest.size, bytes(32), latest.root, proof)
-    assert client.get("/v1/audit/consistency?old_size=999999").status_code == 400
+    assert client.get("/v1/audit/consistency?old_size=999999").status_code == 409

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.http import schemas as query_schemas
+from services.http.contract import queries as query_schemas
 from services.intake.contract import (
     DATA_SCHEMAS,
     ENVELOPE,

@@ -10,8 +10,7 @@ role that unlocks health details (PRIV-1) and safeguarding records, the reader o
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from flask import Flask, current_app, g, request
 from domain.privacy import Place, Reach, Sight, places_of, reaches
 from domain.pupil import Pupil, pupil_aggregate_id
 from domain.records import AddressProtection
-from services.http.context import service
+from services.http.context import once, service
 from services.http.context.callers import Caller, caller_of
 from services.http.context.policy import OPEN, POLICY, Operation, reach_of
 from services.http.context.tokens import InvalidToken, KeysUnavailable, TokenValidator
@@ -47,21 +46,9 @@ class Access:
 
 
 def install(app: Flask) -> None:
-    app.extensions[VALIDATOR] = _validator_once()
+    # The validator of the service's issuers, built with the service (after the fork).
+    app.extensions[VALIDATOR] = once(lambda: TokenValidator(service().settings.auth_issuers))
     app.before_request(_admit)
-
-
-def _validator_once() -> Callable[[], TokenValidator]:
-    """The validator of the service's issuers, built with the service (after the fork)."""
-    lock, built = threading.Lock(), list[TokenValidator]()
-
-    def validator() -> TokenValidator:
-        with lock:
-            if not built:
-                built.append(TokenValidator(service().settings.auth_issuers))
-        return built[0]
-
-    return validator
 
 
 def _admit() -> None:

@@ -95,8 +95,10 @@ POLICY: dict[str, Operation] = {
     "health.get_metrics": Operation("Prometheus metrics", {Scope.METRICS: M}),
 }
 
-OPEN = frozenset({"health.healthz", "health.readyz", "api-docs.openapi_json"})
-"""Endpoints anyone may call: the platform's probes and the API's description."""
+OPEN = frozenset({"health.healthz", "health.readyz", "api-docs.openapi_json",
+                  "api-docs.openapi_swagger_ui", "api-docs-assets.asset"})
+"""Endpoints anyone may call: the platform's probes and the API's description (the
+document, and Swagger UI with its assets)."""
 
 
 def reach_of(operation: Operation, role: Role | None, scopes: frozenset[str]) -> Reach | None:

@@ -10,9 +10,9 @@ from services.evidence import checkpoints
 from services.evidence.keys import public_key
 from services.evidence.verify import verify_store
 from services.http.context import service
-from services.http.problems import invalid, not_found
+from services.http.contract.queries import ConsistencyQuerySchema
+from services.http.problems import beyond, not_found
 from services.http.resources import Blueprint
-from services.http.schemas import ConsistencyQuerySchema
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The tamper-evident log")
 
@@ -58,8 +58,8 @@ def get_consistency(query: dict[str, Any]) -> Response:
     a reader who kept an older checkpoint checks that the log only grew since."""
     latest = _latest()
     if latest is None or query["old_size"] > latest[0]:
-        raise invalid("old_size is larger than the log", field="old_size", code="too_large",
-                      field_detail="larger than the latest checkpoint")
+        raise beyond("old_size is larger than the log", field="old_size", code="too_large",
+                     field_detail="larger than the latest checkpoint")
     size, note = latest
     proof = service().audit_log.consistency(query["old_size"], size)
     return jsonify({"old_size": query["old_size"], "new_size": size, "checkpoint": note,

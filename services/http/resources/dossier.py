@@ -11,9 +11,9 @@ from flask import Response, jsonify, request
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, current_reader, in_reach
+from services.http.contract.queries import ConsistentQuerySchema, PupilQuerySchema
 from services.http.problems import ProblemError, not_found, unavailable
 from services.http.resources import Blueprint
-from services.http.schemas import ConsistentQuerySchema, PupilQuerySchema
 from services.reads.issued import Disposed, NotSignable, Shielded
 from services.reads.rendering import dossier as render
 from services.reads.rendering import issued as issued_render

@@ -9,8 +9,8 @@ from flask import Response, jsonify
 
 from services.http.context import consistent, known_tenant, service
 from services.http.context.access import caller, current_reader
+from services.http.contract.queries import HistoryQuerySchema, PupilQuerySchema
 from services.http.resources import Blueprint
-from services.http.schemas import HistoryQuerySchema, PupilQuerySchema
 from services.reads.history import attested
 
 blp = Blueprint("history", __name__, url_prefix="/v1/pupils",
@@ -40,6 +40,7 @@ def get_history(query: dict[str, Any], pupil_id: UUID) -> Response:
 
 @blp.route("/<uuid:pupil_id>/reads", methods=["GET"])
 @blp.arguments(PupilQuerySchema, location="query")
+@consistent
 def get_reads(query: dict[str, Any], pupil_id: UUID) -> Response:
     """PRIV-3: who read the pupil's data (each per-pupil read and task list), when, and
     what."""

@@ -9,9 +9,9 @@ from flask import Response, jsonify
 
 from services.http.context import consistent, service
 from services.http.context.access import caller, in_reach, record_read
+from services.http.contract.queries import ConsistentQuerySchema
 from services.http.problems import not_found
 from services.http.resources import Blueprint
-from services.http.schemas import ConsistentQuerySchema
 from services.reads import representations
 
 blp = Blueprint("leave", __name__, url_prefix="/v1/leave-applications",

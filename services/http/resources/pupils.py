@@ -10,9 +10,9 @@ from flask import Response, jsonify
 from domain.privacy import shield
 from services.http.context import consistent, enrolled_years, service
 from services.http.context.access import caller, current_reader, record_read
+from services.http.contract.queries import PupilQuerySchema
 from services.http.problems import not_found
 from services.http.resources import Blueprint
-from services.http.schemas import PupilQuerySchema
 from services.reads import representations
 
 blp = Blueprint("pupils", __name__, url_prefix="/v1/pupils", description="Per-pupil reads")

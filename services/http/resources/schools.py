@@ -9,8 +9,8 @@ from flask import Response, jsonify
 from domain.school_year import half_year_of
 from services.http.context import consistent, service
 from services.http.context.access import caller
+from services.http.contract.queries import RoutineQuerySchema
 from services.http.resources import Blueprint
-from services.http.schemas import RoutineQuerySchema
 
 blp = Blueprint("schools", __name__, url_prefix="/v1/schools",
                 description="Schools' absence routines")

@@ -11,8 +11,8 @@ from domain.case import safeguarding_rule
 from domain.privacy import shield
 from services.http.context import consistent, service
 from services.http.context.access import caller, current_reader, pupils_in_reach, record_read
+from services.http.contract.queries import TaskQuerySchema
 from services.http.resources import Blueprint
-from services.http.schemas import TaskQuerySchema
 from services.reads import representations
 
 blp = Blueprint("tasks", __name__, url_prefix="/v1", description="Deadlines across pupils")

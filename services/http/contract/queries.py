@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
-
-from services.http.context import service
 from services.intake.contract import SCHOOL_YEAR
 from services.intake.loading import ID, FullMatch, Moment
 
@@ -15,19 +12,14 @@ POSITION = validate.Range(min=0, max=2**63 - 1)
 
 
 class ConsistentQuerySchema(Schema):
-    """Every read: ``min_position`` (read your writes). The municipality is the caller's,
-    from their token, never a parameter."""
+    """Every read: ``min_position``, for a caller who wants less than a consistent read
+    (`services.http.context.consistent`). The municipality is the caller's, from their
+    token, never a parameter."""
 
-    min_position = fields.Integer(load_default=None, validate=POSITION)
-
-    @validates("min_position")
-    def _stored(self, position: int | None, **_: Any) -> None:
-        """A position past the log's end is a mistake, not a view that is behind: waiting
-        for it would hold a thread for the whole timeout and answer 503."""
-        head = service().app.recorder.max_notification_id() or 0
-        if position is not None and position > head:
-            raise ValidationError(f"no event is stored at this position: the log ends at "
-                                  f"{head}")
+    min_position = fields.Integer(load_default=None, validate=POSITION, metadata={
+        "description": "the log position the views must have reached (default: the log's "
+                       "head when the request arrived); past the log's end: 409",
+        "example": 1})
 
 
 class PupilQuerySchema(ConsistentQuerySchema):
@@ -35,7 +27,8 @@ class PupilQuerySchema(ConsistentQuerySchema):
 
 
 class HistoryQuerySchema(PupilQuerySchema):
-    as_of = Moment(load_default=None)
+    # The years kept (loading.EARLIEST–LATEST), as JSON Schema bounds a string: a pattern.
+    as_of = Moment(load_default=None, metadata={"pattern": "^(19|20|21)[0-9]{2}-"})
 
 
 class TaskQuerySchema(ConsistentQuerySchema):

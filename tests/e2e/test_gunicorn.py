@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import ROOT
 from tests.support import tokens
@@ -20,15 +21,16 @@ from tests.support.http import Gunicorn, call, text
 EXAMPLE = json.loads((ROOT / "docs/examples/batch.json").read_text())
 
 
-def post_until_taken(base: str, batch: list[dict[str, object]]) -> tuple[int, object]:
-    """Post as an integration should: a 503 (the table lock was busy past
-    POSTGRES_LOCK_TIMEOUT; nothing stored) is posted again after a pause, a few times."""
+def until_answered(method: str, url: str, body: object = None) -> tuple[int, Any]:
+    """Call as an integration should: a 503 (the table lock busy past
+    POSTGRES_LOCK_TIMEOUT, or views not caught up within the read's 5 s; nothing done) is
+    asked again after a pause, a few times."""
     for _ in range(20):
-        code, body = call("POST", f"{base}/v1/events", {"events": batch})
+        code, answer = call(method, url, body)
         if code != 503:
-            return code, body
+            return code, answer
         time.sleep(0.5)
-    return code, body
+    return code, answer
 
 
 def test_concurrent_clients_on_two_workers_all_land_on_postgres(
@@ -54,7 +56,8 @@ def test_concurrent_clients_on_two_workers_all_land_on_postgres(
         def client(mine: list[list[dict[str, object]]]) -> None:
             for batch in mine:
                 for _ in range(2):
-                    code, body = post_until_taken(server.base, batch)
+                    code, body = until_answered("POST", f"{server.base}/v1/events",
+                                                {"events": batch})
                     if code != 200:
                         errors.append(f"{code} {body}")
                     else:
@@ -72,8 +75,8 @@ def test_concurrent_clients_on_two_workers_all_land_on_postgres(
         assert accepted == duplicates == 8 * 5 * len(pupils)
         head = max(r["position"] for a in answers for r in a["results"] if "position" in r)
         for pupil in pupils:
-            status, tally = call("GET", f"{server.base}/v1/pupils/{pupil}/absence"
-                                        f"?min_position={head}")
+            status, tally = until_answered("GET", f"{server.base}/v1/pupils/{pupil}/absence"
+                                                  f"?min_position={head}")
             assert status == 200
             assert tally["days"]["total"] == 40
     finally:

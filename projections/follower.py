@@ -17,10 +17,11 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 
 from domain.disposal import DataDisposed
-from projections import positions
+from projections import positions, shares
 from projections.db import Transaction, ViewDatabase
 from projections.leases import ALWAYS, Lease
 from projections.outages import OUTAGES
+from projections.shares import WHOLE, Share
 
 log = logging.getLogger(__name__)
 
@@ -61,22 +62,32 @@ class Projection(Protocol):
 
 
 class ViewSink:
-    """Applies a projection's batch and its new position in one transaction (exactly once)."""
+    """Applies a projection's batch and its new position in one transaction (exactly once);
+    of a `Share`, only the events of its tenants (`projections.shares`)."""
 
-    def __init__(self, db: ViewDatabase, projection: Projection) -> None:
+    def __init__(self, db: ViewDatabase, projection: Projection, share: Share = WHOLE) -> None:
         self.db = db
         self.projection = projection
-        self.name = projection.name
+        self.share = share
+        self.name = share.name(projection.name)
         with db.transaction() as tx:
             positions.create(tx)
+            shares.create(tx)
             projection.create_tables(tx)
 
     def position(self) -> int:
         return positions.read(self.db, self.name)
 
     def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
+        statuses_at = end
+        if self.share.count > 1:
+            batch = [logged for logged in batch if self.share.owns(logged.event)]
+            # The batch's messages go at its own last event: another share's batch may
+            # end where this one does, and two shares must never write one outbox position.
+            statuses_at = batch[-1].position if batch else end
         with self.db.transaction() as tx:
-            self.projection.fold(tx, batch, end)
+            shares.check(tx, self.projection.name, self.share.count)
+            self.projection.fold(tx, batch, statuses_at)
             positions.advance(tx, self.name, start, end)
 
 
@@ -203,11 +214,12 @@ class Follower(Worker):
         self.name = sink.name
         self.batch_size = batch_size
 
-    def run_once(self) -> int:
-        """Deliver the next batch, if any; answer how many events it held."""
+    def run_once(self, until: int | None = None) -> int:
+        """Deliver the next batch (up to position ``until``), if any; answer how many
+        events it held."""
         start = self.sink.position()
         notifications = self.app.recorder.select_notifications(
-            start=start + 1, limit=self.batch_size)
+            start=start + 1, limit=self.batch_size, stop=until)
         if not notifications:
             return 0
         batch = [LoggedEvent(n.id, event) for n in notifications

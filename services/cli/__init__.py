@@ -30,10 +30,18 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-relay", dest="relay", action="store_false",
                         help="do not publish to Kafka even when it is configured")
     worker.add_argument("--only-relay", action="store_true", help="run only the Kafka relays")
+    worker.add_argument("--shares", type=int, default=None, metavar="N",
+                        help="the pupil views' number of shares (default: as recorded, else 1)")
+    worker.add_argument("--share", type=int, action="append", default=None, metavar="K",
+                        help="follow share K (0 … N-1; repeatable); by default every share, "
+                             "each while no other worker follows it")
     command("catch-up", "bring every projection to the head of the log once")
     rebuild = command("rebuild", "empty the pupil views and build them again from the log")
     rebuild.add_argument("--yes", action="store_true",
                          help="do not ask (needed when stdin is not a terminal)")
+    reshard = command("reshard", "change the pupil views' number of shares (stop the workers "
+                                 "first)")
+    reshard.add_argument("--shares", type=int, required=True, metavar="N")
     verify = command("verify", "recompute the tamper-evident log; exit 1 if it is broken")
     verify.add_argument("--public-key", help="the published public key (PEM file)")
     verify.add_argument("--no-catch-up", dest="catch_up", action="store_false",

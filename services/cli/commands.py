@@ -12,10 +12,12 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from projections import shares
 from projections.follower import MAX_BACKOFF
 from projections.pupil_views import PupilViews
 from services.bootstrap import Service, build
 from services.cli.progress import Bar, confirmed, progress
+from services.cli.shares import follow, reshard
 from services.config import Settings
 from services.evidence import checkpoints
 from services.evidence.verify import Progress, verify_store
@@ -42,6 +44,12 @@ def built_when_the_store_answers(settings: Settings, **options: Any) -> Service:
 
 def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     service = built_when_the_store_answers(settings, with_relay=None if args.relay else False)
+    try:
+        follow(service, args.shares, args.share)
+    except (shares.LayoutChanged, ValueError) as error:
+        print(error, file=sys.stderr)
+        service.close()
+        return 78
     chosen = service.relays if args.only_relay else service.workers
     if not chosen:
         print("KAFKA_BOOTSTRAP_SERVERS is not set: no relay to run", file=sys.stderr)
@@ -63,6 +71,7 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def catch_up(args: argparse.Namespace, settings: Settings) -> int:
     service = build(settings, with_relay=False)
+    follow(service)
     for follower in service.projections:
         count = follower.catch_up()
         print(f"{follower.name}: {count} events applied, lag {follower.lag()}")
@@ -77,14 +86,17 @@ def rebuild(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     service = build(settings, with_relay=False)
     try:
+        follow(service)
         with service.views.transaction() as tx:
             PupilViews().clear(tx)
-        follower, applied = service.pupil_views, 0
-        with progress("rebuild", total=follower.lag()) as bar:
-            while count := follower.run_once():
-                applied += count
-                bar.update(count)
-        print(f"{follower.name} rebuilt from {applied} events")
+            shares.forget(tx, PupilViews.name)
+        applied = [0] * len(service.projections)
+        with progress("rebuild", total=sum(f.lag() for f in service.projections)) as bar:
+            for n, follower in enumerate(service.projections):  # each share reads the log
+                while count := follower.run_once():
+                    applied[n] += count
+                    bar.update(count)
+        print(f"{PupilViews.name} rebuilt from {max(applied)} events")
         return 0
     finally:
         service.close()
@@ -127,4 +139,4 @@ def _shown_on(bar: Bar) -> Progress:
 
 
 COMMANDS: dict[str, Command] = {"worker": run_worker, "catch-up": catch_up,
-                                "rebuild": rebuild, "verify": verify}
+                                "rebuild": rebuild, "verify": verify, "reshard": reshard}

@@ -12,7 +12,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from projections import positions, tasks_due
+from projections import positions, shares, tasks_due
 from projections.db import PostgresViews, SQLiteViews, ViewDatabase
 from services.config import POSTGRES, SQLITE, Settings
 
@@ -43,12 +43,15 @@ def worker_lags(settings: Settings) -> dict[str, int]:
                                    + EVENTS_TABLE[settings.persistence_module])
         head = int(head or 0)
         at = positions.read_all(views)
-        lags = {"pupil-views": head - at.get("pupil-views", 0),
-                "audit-log": head - at.get("audit-log", 0)}
+        # The pupil views: one line per share (one, named "pupil-views", unless split).
+        lags = {name: head - reached
+                for name, reached in shares.positions_of(views, "pupil-views").items()}
+        lags["audit-log"] = head - at.get("audit-log", 0)
         if settings.kafka_bootstrap_servers:
             lags[f"relay:{settings.events_topic}"] = head - at.get(
                 f"relay:{settings.events_topic}", 0)
-            lags["relay:outbox"] = at.get("pupil-views", 0) - at.get("relay:outbox", 0)
+            lags["relay:outbox"] = (shares.reached(views, "pupil-views")
+                                    - at.get("relay:outbox", 0))
         lags["clock:overdue"] = tasks_due.lag(views, datetime.now(UTC))
         return {name: max(0, lag) for name, lag in lags.items()}
     finally:

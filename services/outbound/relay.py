@@ -19,7 +19,7 @@ import logging
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from projections import outbox, positions
+from projections import outbox, positions, shares
 from projections.db import ViewDatabase
 from projections.follower import LoggedEvent, Unavailable, Worker
 from services.config import Settings
@@ -162,6 +162,7 @@ class OutboxRelay(Worker):
                                                    settings.status_topic: True})
         with db.transaction() as tx:
             positions.create(tx)
+            shares.create(tx)
             outbox.create(tx)
 
     def position(self) -> int:
@@ -169,9 +170,12 @@ class OutboxRelay(Worker):
 
     def run_once(self) -> int:
         start = self.position()
-        # The projection's position first: its outbox rows up to it are all committed.
-        projected = positions.read(self.db, self.projection)
-        rows = outbox.after(self.db, start, self.batch_size)
+        # The projection's position first: its outbox rows up to it are all committed. Of a
+        # projection in shares, the least of theirs: a share that is behind may yet write
+        # rows below the others' positions, and a row passed over is never sent.
+        projected = shares.reached(self.db, self.projection)
+        rows = [row for row in outbox.after(self.db, start, self.batch_size)
+                if row[0] <= projected]
         if not rows:
             if projected > start:  # events that wrote no message: nothing to send for them
                 with self.db.transaction() as tx:
@@ -186,7 +190,7 @@ class OutboxRelay(Worker):
         return len(rows)
 
     def lag(self) -> int:
-        return max(0, positions.read(self.db, self.projection) - self.position())
+        return max(0, shares.reached(self.db, self.projection) - self.position())
 
     def reached(self) -> Hashable:
         return self.position()

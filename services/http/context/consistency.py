@@ -6,8 +6,11 @@ SKOLEFRAVAER_POLL_INTERVAL, and under gunicorn it may run in another process, or
 when the views are behind, the read brings them forward itself, one batch at a time, and
 commits each batch with its position exactly as the follower does. Where both deliver the
 same batch, the position check (`positions.advance`) lets one win and the other roll back;
-either way the views move. Caught up, this costs two indexed lookups (the log's head and the
-views' position).
+either way the views move. Caught up, this costs three indexed lookups (the log's head, the
+views' number of shares and their positions).
+
+Views split in shares of municipalities (`projections.shares`) are where the read needs them
+when every share is: the read brings forward each share that is behind.
 
 Reads append to the log too: each read of a pupil's data is recorded (PRIV-3, ``ReadLog``),
 after this check, so a read never waits for its own record. The views apply nothing for
@@ -27,6 +30,7 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from domain.read_log import ReadLog
+from projections import shares
 from projections.db import ViewDatabase
 from projections.follower import Follower, ViewSink
 from projections.positions import PositionMoved
@@ -52,15 +56,28 @@ class CatchUp:
     It has its own copy of the projection: the background follower's keeps per-batch
     caches that a second thread must not share. One request of the process delivers at a
     time; the others wait for it and then usually find the views where they need them.
+    The number of shares is read with each position: a re-shard needs no restart.
     """
 
     def __init__(self, app: Application[Any], views: ViewDatabase, *, batch_size: int) -> None:
         self._app = app
-        self._follower = Follower(app, ViewSink(views, PupilViews()), batch_size=batch_size)
+        self._views = views
+        self._batch_size = batch_size
+        self._followers: dict[int, list[Follower]] = {}
         self._delivering = threading.Lock()
 
     def position(self) -> int:
-        return self._follower.sink.position()
+        """Where every share of the views has come (the least of their positions)."""
+        return shares.reached(self._views, PupilViews.name)
+
+    def _shares(self) -> list[Follower]:
+        """A follower per share, for the number of shares there is now."""
+        count = shares.recorded(self._views, PupilViews.name)
+        if count not in self._followers:
+            self._followers[count] = [
+                Follower(self._app, ViewSink(self._views, PupilViews(), share),
+                         batch_size=self._batch_size) for share in shares.all_shares(count)]
+        return self._followers[count]
 
     def reach(self, target: int, timeout: float) -> None:
         """Return once the views hold everything up to ``target`` (they reached it, or only
@@ -74,8 +91,9 @@ class CatchUp:
             if remaining <= 0 or not self._delivering.acquire(timeout=remaining):
                 raise ViewsBehind(target)
             try:
-                if self.position() < target:
-                    self._deliver_one()
+                for follower in self._shares():
+                    if follower.sink.position() < target:
+                        self._deliver_one(follower)
             finally:
                 self._delivering.release()
 
@@ -87,9 +105,9 @@ class CatchUp:
                                                           stop=upto)
         return all(n.topic.startswith(READS) for n in pending)
 
-    def _deliver_one(self) -> None:
+    def _deliver_one(self, follower: Follower) -> None:
         try:
-            self._follower.run_once()
+            follower.run_once()
         except PositionMoved:
             time.sleep(RETRY_PAUSE)  # another runner delivered it first: look again
         except OUTAGES:

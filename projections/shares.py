@@ -80,6 +80,13 @@ def count_in(tx: Transaction, projection: str) -> int:
     return int(rows[0][0]) if rows else 1
 
 
+def prepared(db: ViewDatabase, projection: str) -> list[Share]:
+    """The projection's shares, creating the table that records them if need be (at start)."""
+    with db.transaction() as tx:
+        create(tx)
+        return all_shares(count_in(tx, projection))
+
+
 def recorded(db: ViewDatabase, projection: str) -> int:
     """How many shares the projection has."""
     with db.transaction() as tx:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from projections import shares
 from projections.absence import AbsenceReader
 from projections.cases import CaseReader
 from projections.concerns import ConcernReader
@@ -109,7 +110,9 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
         keys = _pupil_keys(settings, views)
         app = Skolefravaer(env=settings.eventsourcing_env(),
                            session_options=settings.postgres_session_options(), keys=keys)
-        pupil_views = Follower(app, ViewSink(views, PupilViews()))
+        # One follower per share of the pupil views (one unless split: docs/scale-out.md).
+        pupil_views = [Follower(app, ViewSink(views, PupilViews(), share))
+                       for share in shares.prepared(views, PupilViews.name)]
         audit = build_audit_log(app, views, settings, settings.key_environ())
         relays: list[Worker] = []
         if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
@@ -129,7 +132,7 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
                       requests=RequestReader(views), cases=current.cases,
                       routine=RoutineReader(views), history=history, dossiers=dossiers,
                       issued=IssuedDossiers(app, history, dossiers, audit.signer),
-                      projections=[pupil_views], audit_log=audit, relays=relays,
+                      projections=pupil_views, audit_log=audit, relays=relays,
                       clocks=[OverdueClock(ingestor, current.cases, ingestor.clock)],
                       leases=leases)
     for worker in service.workers:  # one of each kind at work, whichever process runs it

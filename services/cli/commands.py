@@ -71,7 +71,6 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def catch_up(args: argparse.Namespace, settings: Settings) -> int:
     service = build(settings, with_relay=False)
-    follow(service)
     for follower in service.projections:
         count = follower.catch_up()
         print(f"{follower.name}: {count} events applied, lag {follower.lag()}")
@@ -86,7 +85,6 @@ def rebuild(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     service = build(settings, with_relay=False)
     try:
-        follow(service)
         with service.views.transaction() as tx:
             PupilViews().clear(tx)
             shares.forget(tx, PupilViews.name)

@@ -35,7 +35,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # Only now: the service's modules take seconds to import (as in ``services.cli``).
     from domain.retention import RetentionPolicy
     from services.bootstrap import build
-    from services.cli.shares import follow
     from services.store import disposal
 
     try:
@@ -45,7 +44,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 78
     service = build(settings, with_relay=False)
     try:
-        follow(service)
         for follower in service.projections:  # what is due is read from the views
             follower.catch_up()
         now = datetime.now(UTC)

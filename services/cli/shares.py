@@ -19,14 +19,14 @@ VIEWS = PupilViews.name
 def follow(service: Service, count: int | None = None, chosen: list[int] | None = None
            ) -> None:
     """Make ``service``'s pupil views the shares ``chosen`` of ``count`` (by default: all
-    of the recorded number), each under a lease of its own. Raises `shares.LayoutChanged`
-    when ``count`` is not the recorded number, and ValueError for a share that is not one."""
-    recorded = shares.recorded(service.views, VIEWS)
-    count = recorded if count is None else count
+    of the recorded number, as built), each under a lease of its own. Raises
+    `shares.LayoutChanged` when ``count`` is not the recorded number (and the views have
+    folded events), and ValueError for a share that is not one."""
+    count = shares.recorded(service.views, VIEWS) if count is None else count
     shares.claim(service.views, VIEWS, count)
     picked = [shares.Share(k, count) for k in chosen] if chosen else shares.all_shares(count)
-    if picked == [shares.WHOLE]:
-        return  # as built: one follower under the projection's own name
+    if [f.name for f in service.projections] == [share.name(VIEWS) for share in picked]:
+        return  # as built
     service.projections[:] = [Follower(service.app, ViewSink(service.views, PupilViews(), share))
                               for share in picked]
     assert service.leases is not None

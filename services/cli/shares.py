@@ -24,7 +24,8 @@ def follow(service: Service, count: int | None = None, chosen: list[int] | None 
     folded events), and ValueError for a share that is not one."""
     count = shares.recorded(service.views, VIEWS) if count is None else count
     shares.claim(service.views, VIEWS, count)
-    picked = [shares.Share(k, count) for k in chosen] if chosen else shares.all_shares(count)
+    picked = ([shares.Share(k, count) for k in sorted(set(chosen))] if chosen
+              else shares.all_shares(count))
     if [f.name for f in service.projections] == [share.name(VIEWS) for share in picked]:
         return  # as built
     service.projections[:] = [Follower(service.app, ViewSink(service.views, PupilViews(), share))

@@ -10,18 +10,7 @@ from projections import outbox, shares
 from projections.follower import Follower, ViewSink
 from projections.pupil_views import PupilViews
 from services.bootstrap import Service
-from tests.support.events import (
-    SCHOOL,
-    absent,
-    applied_for_leave,
-    corrected,
-    decided_leave,
-    enrolled,
-    envelope,
-    new_pupil,
-    notice,
-    school_days,
-)
+from tests.support import events as posted
 from tests.support.views import Snapshot, snapshot
 
 # Their shares of 2 are 1, 0, 1, 0, 0, 0 and of 3 are 1, 0, 0, 1, 1, 2: every share has some.
@@ -30,25 +19,25 @@ TENANTS = ("0301", "1103", "4601", "5001", "3101", "3403")
 
 def autumn(pupil: str, tenant: str) -> list[dict[str, Any]]:
     """Absent days that raise concerns (alerts), a lesson, a notice, a correction, leave."""
-    days = school_days(8)
-    whole = [absent(pupil, day, tenant=tenant) for day in days[:4]]
+    days = posted.school_days(8)
+    whole = [posted.absent(pupil, day, tenant=tenant) for day in days[:4]]
     return [
-        enrolled(pupil, tenant=tenant), *whole,
-        absent(pupil, days[5], period=2, tenant=tenant),
-        envelope("LeftSchoolRecorded", {"pupil_id": pupil, "date": days[6], "time": "10:15"},
-                 tenant=tenant),
-        notice(pupil, days[1], days[2], tenant=tenant),
-        corrected(whole[3]["event_id"], "Feilregistrert", tenant=tenant),
-        applied_for_leave(pupil, f"perm-{pupil[:8]}", "2026-10-05", "2026-10-06",
-                          tenant=tenant),
-        decided_leave(f"perm-{pupil[:8]}", "granted", tenant=tenant),
+        posted.enrolled(pupil, tenant=tenant), *whole,
+        posted.absent(pupil, days[5], period=2, tenant=tenant),
+        posted.envelope("LeftSchoolRecorded",
+                        {"pupil_id": pupil, "date": days[6], "time": "10:15"}, tenant=tenant),
+        posted.notice(pupil, days[1], days[2], tenant=tenant),
+        posted.corrected(whole[3]["event_id"], "Feilregistrert", tenant=tenant),
+        posted.applied_for_leave(pupil, f"perm-{pupil[:8]}", "2026-10-05", "2026-10-06",
+                                 tenant=tenant),
+        posted.decided_leave(f"perm-{pupil[:8]}", "granted", tenant=tenant),
     ]
 
 
 def calendar_of(tenant: str) -> dict[str, Any]:
     """A tenant-wide event: the school calendar (no pupil)."""
-    return envelope("SchoolCalendarPublished", {
-        "school_id": SCHOOL, "school_year": "2026-2027", "first_day": "2026-08-17",
+    return posted.envelope("SchoolCalendarPublished", {
+        "school_id": posted.SCHOOL, "school_year": "2026-2027", "first_day": "2026-08-17",
         "last_day": "2027-06-18"}, occurred_at="2026-08-01T08:00:00+02:00", tenant=tenant)
 
 
@@ -57,7 +46,7 @@ def ingest_municipalities(service: Service, pupils_each: int = 2) -> None:
     events = [calendar_of(tenant) for tenant in TENANTS]
     for _ in range(pupils_each):
         for tenant in TENANTS:
-            events += autumn(new_pupil(), tenant)
+            events += autumn(posted.new_pupil(), tenant)
     for start in range(0, len(events), 25):
         outcomes = service.ingestor.ingest(events[start:start + 25])
         assert {o.status for o in outcomes} == {"accepted"}, [o.problems for o in outcomes]

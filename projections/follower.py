@@ -21,7 +21,7 @@ from projections import positions, shares
 from projections.db import Transaction, ViewDatabase
 from projections.leases import ALWAYS, Lease
 from projections.outages import OUTAGES
-from projections.shares import WHOLE, Share
+from projections.shares import WHOLE, Share, Strangers
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +70,29 @@ class ViewSink:
         self.projection = projection
         self.share = share
         self.name = share.name(projection.name)
+        self.strangers = Strangers()
         with db.transaction() as tx:
             positions.create(tx)
             shares.create(tx)
             projection.create_tables(tx)
 
+    def wants(self, notification: Any) -> bool:
+        """Whether the event is worth decoding: not of a stream known to be another share's."""
+        return not self.strangers.known(str(notification.originator_id))
+
     def position(self) -> int:
         return positions.read(self.db, self.name)
+
+    def _owns(self, event: Any) -> bool:
+        if self.share.owns(event):
+            return True
+        self.strangers.add(str(event.originator_id))
+        return False
 
     def consume(self, batch: Sequence[LoggedEvent], start: int, end: int) -> None:
         statuses_at = end
         if self.share.count > 1:
-            batch = [logged for logged in batch if self.share.owns(logged.event)]
+            batch = [logged for logged in batch if self._owns(logged.event)]
             # The batch's messages go at its own last event: another share's batch may
             # end where this one does, and two shares must never write one outbox position.
             statuses_at = batch[-1].position if batch else end
@@ -222,8 +233,9 @@ class Follower(Worker):
             start=start + 1, limit=self.batch_size, stop=until)
         if not notifications:
             return 0
+        wants = getattr(self.sink, "wants", None)  # a share passes over others' streams
         batch = [LoggedEvent(n.id, event) for n in notifications
-                 if (event := self._readable(n)) is not None]
+                 if (wants is None or wants(n)) and (event := self._readable(n)) is not None]
         self.sink.consume(batch, start, notifications[-1].id)
         return len(notifications)
 

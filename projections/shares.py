@@ -18,6 +18,7 @@ transaction (`swap`): no event is folded twice or skipped.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,30 @@ class Share:
 
 
 WHOLE = Share()
+
+
+class Strangers:
+    """The streams (aggregates) lately seen to be other shares': each stream's id is scoped
+    by its tenant (`domain.ids.scoped_id`; receipts have none), so every later event of
+    one is another share's too, and a share passes over it without decoding it — decoding
+    the whole log is most of what a share costs. The ``limit`` most recent are kept: a
+    one-event stream (a receipt) is seen once and falls out."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+
+    def add(self, stream: str) -> None:
+        self._seen[stream] = None
+        self._seen.move_to_end(stream)
+        if len(self._seen) > self._limit:
+            self._seen.popitem(last=False)
+
+    def known(self, stream: str) -> bool:
+        if stream not in self._seen:
+            return False
+        self._seen.move_to_end(stream)
+        return True
 
 
 def all_shares(count: int) -> list[Share]:

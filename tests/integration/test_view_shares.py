@@ -46,6 +46,15 @@ class Noting(PupilViews):
         self.folded.append([logged.position for logged in batch])
 
 
+def stream_tenants(service: Service) -> dict[str, set[str]]:
+    """The tenants each stream's events carry."""
+    found: dict[str, set[str]] = {}
+    for notification in service.app.recorder.select_notifications(start=1, limit=100_000):
+        event = service.app.mapper.to_domain_event(notification)
+        found.setdefault(str(event.originator_id), set()).add(shares.tenant_of(event))
+    return found
+
+
 def heads(service: Service) -> dict[str, int]:
     return shares.positions_of(service.views, VIEWS)
 
@@ -67,9 +76,12 @@ def test_shares_on_threads_fold_each_event_once_into_the_views_one_worker_builds
     in_shares = built(service)
     positions = heads(service)
     one_worker = built_by_one_worker(service)
+    tenants_of_streams = stream_tenants(service)
     service.close()
 
     folded = [[p for batch in n.folded for p in batch] for n in noting]
+    # What lets a share pass over another's events undecoded: a stream has one tenant.
+    assert all(len(tenants) == 1 for tenants in tenants_of_streams.values())
     assert positions == {f"{VIEWS}/{k}of3": head for k in range(3)}
     assert all(folded), "every share has events of its own"
     assert sum(len(f) for f in folded) == len({p for f in folded for p in f}) == head

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from projections.shares import WHOLE, Share, all_shares, share_of, tenant_of
+from projections.shares import WHOLE, Share, Strangers, all_shares, share_of, tenant_of
 from tests.conftest import ROOT
 
 TENANTS = [f"{n:04d}" for n in range(300, 5700, 7)]
@@ -47,3 +47,14 @@ def test_one_share_keeps_the_projections_own_name_and_takes_everything() -> None
     assert WHOLE.owns(SimpleNamespace())
     with pytest.raises(ValueError):
         Share(2, 2)
+
+
+def test_a_share_remembers_only_the_latest_streams_of_other_shares() -> None:
+    strangers = Strangers(limit=2)
+    strangers.add("a")
+    strangers.add("b")
+    assert strangers.known("a")  # seen again: the latest now
+    strangers.add("c")
+
+    assert not strangers.known("b")  # fell out: its next event is decoded again
+    assert strangers.known("a") and strangers.known("c")

@@ -60,6 +60,10 @@ class Service:
     def pupil_views(self) -> Follower:
         return self.projections[0]
 
+    def views_position(self) -> int:
+        """Where every share of the pupil views has come: what a read of them reflects."""
+        return shares.reached(self.views, PupilViews.name)
+
     @property
     def workers(self) -> list[Worker]:
         return [*self.projections, self.audit_log, *self.relays, *self.clocks]

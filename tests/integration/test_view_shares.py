@@ -195,6 +195,22 @@ def test_a_consistent_read_brings_every_share_to_the_head(pg_environ: dict[str, 
     assert lags[f"{VIEWS}/0of2"] == lags[f"{VIEWS}/1of2"] == 0
 
 
+def test_what_a_read_reports_as_its_position_is_where_the_slowest_share_stands(
+        pg_environ: dict[str, str]) -> None:
+    service = build(Settings.from_environ(pg_environ))
+    shares.claim(service.views, VIEWS, 2)
+    ingest_municipalities(service)
+    head = service.app.recorder.max_notification_id() or 0
+    first = Follower(service.app, ViewSink(service.views, PupilViews(), shares.Share(0, 2)))
+    while first.run_once():
+        pass
+    folded, reported = first.sink.position(), service.views_position()
+    service.close()
+
+    assert folded == head
+    assert reported < head  # share 1 has folded nothing: a read must not claim the head
+
+
 @pytest.mark.kafka
 def test_the_outbox_relay_waits_for_the_slowest_share_and_sends_every_alert(
         relay_environ: dict[str, str], kafka_bootstrap: str) -> None:

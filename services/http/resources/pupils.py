@@ -30,7 +30,7 @@ def get_absence(query: dict[str, Any], pupil_id: UUID) -> Response:
     year = query["school_year"] or max(years)
     grade = years[year][1] if year in years else None
     return jsonify({"pupil_id": str(pupil_id), "school_year": query["school_year"],
-                    "position": service().pupil_views.sink.position(),
+                    "position": service().views_position(),
                     **representations.tally(tally),
                     "conduct_assessment": representations.conduct(tally, grade)})
 

@@ -166,6 +166,7 @@ class KafkaRelay(Worker):
         saved = start = self.position()
         self.sequences.forget()  # another process may have published since this one did
         sent: tuple[int, list[Any]] | None = None  # a batch's end, awaiting acknowledgement
+        covered = 0
         for _ in range(BATCHES_PER_RUN):
             notifications = self.app.recorder.select_notifications(start=start + 1,
                                                                    limit=self.batch_size)
@@ -175,11 +176,11 @@ class KafkaRelay(Worker):
                                                                  start))
             if sent is not None:
                 saved = self._save(saved, *sent)
-            start = notifications[-1].id
+            start, covered = notifications[-1].id, covered + len(notifications)
             sent = (start, acknowledgements)
         if sent is not None:
             self._save(saved, *sent)
-        return start - saved if sent is None else sent[0] - saved
+        return covered
 
     def _save(self, saved: int, end: int, acknowledgements: list[Any]) -> int:
         self.publisher.wait(acknowledgements)

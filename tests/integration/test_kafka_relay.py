@@ -52,10 +52,13 @@ def test_a_consumer_group_reads_every_stored_event_with_no_gap_per_pupil(
     assert posted < expected
 
     relay = events_relay(service)
-    relay.catch_up()
+    relay.batch_size = 7  # many batches, each sent before the last is acknowledged
+    covered = relay.catch_up()
     messages = consume_all(kafka_bootstrap, relay.topic, expected)
+    reached, head = relay.position(), service.app.recorder.max_notification_id()
     service.close()
 
+    assert covered == reached == head
     assert {m["event_id"] for m in messages} == expected
     assert gaps_per_pupil(messages) == {}
     for body in messages:

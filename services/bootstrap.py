@@ -122,8 +122,7 @@ def build(settings: Settings, *, with_relay: bool | None = None, **ingestor_opti
         if with_relay if with_relay is not None else bool(settings.kafka_bootstrap_servers):
             from services.outbound.relay import KafkaRelay, OutboxRelay
 
-            relays = [Follower(app, KafkaRelay(views, settings),
-                               batch_size=settings.relay_batch_size),
+            relays = [KafkaRelay(app, views, settings, batch_size=settings.relay_batch_size),
                       OutboxRelay(views, settings, batch_size=settings.relay_batch_size)]
     ingestor = Ingestor(app, **ingestor_options)
     current = PupilViewReaders.over(views)

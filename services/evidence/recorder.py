@@ -142,10 +142,15 @@ def create_tables(tx: Transaction) -> None:
 def load_accumulator(tx: Transaction) -> merkle.MerkleAccumulator:
     rows = tx.execute("SELECT size, frontier FROM audit_accumulator WHERE name = :name",
                       {"name": NAME})
-    if not rows:
+    return _accumulator(*rows[0]) if rows else merkle.MerkleAccumulator()
+
+
+def _accumulator(size: int | None, frontier: str | None) -> merkle.MerkleAccumulator:
+    """The accumulator saved as ``size`` and ``frontier`` (none saved yet: the empty one)."""
+    if size is None or frontier is None:
         return merkle.MerkleAccumulator()
-    return merkle.MerkleAccumulator.from_dict(
-        {"size": int(rows[0][0]), "frontier": json.loads(rows[0][1])})
+    return merkle.MerkleAccumulator.from_dict({"size": int(size),
+                                               "frontier": json.loads(frontier)})
 
 
 def _save_accumulator(tx: Transaction, accumulator: merkle.MerkleAccumulator) -> None:
@@ -159,18 +164,19 @@ def _save_accumulator(tx: Transaction, accumulator: merkle.MerkleAccumulator) ->
 def _store_checkpoint(tx: Transaction, accumulator: merkle.MerkleAccumulator,
                       signer: Signer) -> str:
     """The signed note for the accumulator's tree; one per tree size (an existing one wins)."""
-    existing = tx.execute("SELECT note FROM audit_checkpoint WHERE size = :size",
-                          {"size": accumulator.size})
-    if existing:
-        return str(existing[0][0])
     checkpoint = checkpoints.Checkpoint(signer.origin, accumulator.size, accumulator.root(),
                                         checkpoints.now_rfc3339())
     note = checkpoints.sign(checkpoint, signer.key, signer.key_name)
-    tx.execute("INSERT INTO audit_checkpoint (size, root_hex, issued_at, note) "
-               "VALUES (:size, :root_hex, :issued_at, :note)",
-               {"size": checkpoint.size, "root_hex": checkpoint.root.hex(),
-                "issued_at": checkpoint.issued_at, "note": note})
-    return note
+    # Signed before it is known to be new (a signature costs less than a round trip).
+    if tx.execute("INSERT INTO audit_checkpoint (size, root_hex, issued_at, note) "
+                  "VALUES (:size, :root_hex, :issued_at, :note) ON CONFLICT (size) DO NOTHING "
+                  "RETURNING size",
+                  {"size": checkpoint.size, "root_hex": checkpoint.root.hex(),
+                   "issued_at": checkpoint.issued_at, "note": note}):
+        return note
+    [(existing,)] = tx.execute("SELECT note FROM audit_checkpoint WHERE size = :size",
+                               {"size": accumulator.size})
+    return str(existing)
 
 
 def _store_nodes(tx: Transaction, nodes: Iterable[tuple[merkle.Subtree, bytes]]) -> None:
@@ -180,6 +186,18 @@ def _store_nodes(tx: Transaction, nodes: Iterable[tuple[merkle.Subtree, bytes]])
                    "ON CONFLICT (level, idx) DO NOTHING",
                    [{"level": level, "idx": idx, "hash": node.hex()}
                     for (level, idx), node in kept_nodes(nodes)])
+
+
+def _store_nodes_at_once(tx: Transaction, nodes: Iterable[tuple[merkle.Subtree, bytes]]
+                         ) -> None:
+    """`_store_nodes` in one PostgreSQL statement: the rows as three arrays."""
+    kept = kept_nodes(nodes)
+    tx.execute("INSERT INTO audit_node (level, idx, hash) SELECT * FROM unnest("
+               "CAST(:levels AS BIGINT[]), CAST(:indexes AS BIGINT[]), CAST(:hashes AS TEXT[])) "
+               "ON CONFLICT (level, idx) DO NOTHING",
+               {"levels": [level for (level, _), _ in kept],
+                "indexes": [index for (_, index), _ in kept],
+                "hashes": [node.hex() for _, node in kept]})
 
 
 def kept_nodes(nodes: Iterable[tuple[merkle.Subtree, bytes]]
@@ -259,6 +277,46 @@ def _tree_hashes(tx: Transaction, paths: Mapping[Key, Sequence[tuple[int, int]]]
             for key, path in paths.items()}
 
 
+LEAVES_IN_DATABASE = """
+    INSERT INTO audit_leaf (position, leaf_index, leaf_hash)
+    SELECT notification_id, :size - 1 + row_number() OVER (ORDER BY notification_id),
+        encode(sha256(:prefix || convert_to(notification_id::text || E'\\n'
+            || originator_id::text || E'\\n' || originator_version::text || E'\\n' || topic
+            || E'\\n', 'UTF8') || state), 'hex')
+    FROM {events} WHERE notification_id > :start AND notification_id <= :end
+    RETURNING leaf_index, leaf_hash
+"""
+"""`leaf_bytes` and `merkle.leaf_hash` in SQL, byte for byte: ``originator_id::text`` is the
+canonical UUID spelling, the numbers are ASCII decimal, the topic UTF-8. (A topic is a
+module and class name, and an id a UUID: neither holds the newline `leaf_bytes` refuses.)"""
+BATCH_IN_DATABASE = """
+    WITH saved AS (SELECT coalesce((SELECT position FROM projection_position
+                                     WHERE name = :name), 0) AS start)
+    SELECT saved.start,
+        (SELECT max(notification_id) FROM (SELECT notification_id FROM {events}
+            WHERE notification_id > saved.start ORDER BY notification_id LIMIT :limit) AS batch),
+        accumulator.size, accumulator.frontier
+    FROM saved LEFT JOIN audit_accumulator AS accumulator ON accumulator.name = :name
+"""
+"""The audit log's position, the last position of its next batch (NULL: none) and its saved
+accumulator, in one statement."""
+
+
+def _events_table_beside(app: Application[Any], views: ViewDatabase) -> str | None:
+    """The events table, quoted, when the views are in its PostgreSQL database (as
+    `services.bootstrap` builds them: one conninfo); else None."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    from projections.db import PostgresViews
+
+    recorder = app.recorder
+    if not (isinstance(views, PostgresViews) and
+            isinstance(recorder, PostgresApplicationRecorder)):
+        return None
+    return ".".join('"' + name.replace('"', '""') + '"'
+                    for name in (recorder.datastore.schema, recorder.events_table_name))
+
+
 class AuditLog(Worker):
     """Appends a leaf per stored event and the nodes it completes; issues signed checkpoints;
     answers inclusion and consistency proofs."""
@@ -272,6 +330,7 @@ class AuditLog(Worker):
         self.views = views
         self.signer = signer
         self.batch_size = batch_size
+        self._events_table = _events_table_beside(app, views)
         with views.transaction() as tx:
             create_tables(tx)
             if _nodes_missing(tx):
@@ -284,6 +343,8 @@ class AuditLog(Worker):
 
     def run_once(self) -> int:
         """Record the next batch of stored events, if any; answer how many."""
+        if self._events_table is not None:
+            return self._record_in_database(self._events_table)
         start = self.position()
         notifications = self.app.recorder.select_notifications(start=start + 1,
                                                                limit=self.batch_size)
@@ -293,19 +354,48 @@ class AuditLog(Worker):
             # First, so that a second copy running at once fails here (PositionMoved).
             positions.advance(tx, NAME, start, notifications[-1].id)
             accumulator = load_accumulator(tx)
-            rows, nodes = [], []
-            for notification in notifications:
-                leaf = notification_leaf_hash(notification)
-                rows.append({"position": notification.id, "leaf_index": accumulator.size,
-                             "leaf_hash": leaf.hex()})
-                nodes += accumulator.append(leaf)
+            leaves = [notification_leaf_hash(notification) for notification in notifications]
             tx.executemany("INSERT INTO audit_leaf (position, leaf_index, leaf_hash) "
-                           "VALUES (:position, :leaf_index, :leaf_hash)", rows)
+                           "VALUES (:position, :leaf_index, :leaf_hash)",
+                           [{"position": n.id, "leaf_index": accumulator.size + i,
+                             "leaf_hash": leaf.hex()}
+                            for i, (n, leaf) in enumerate(zip(notifications, leaves, strict=True))])
+            self._complete_batch(tx, accumulator, leaves)
+        return len(leaves)
+
+    def _record_in_database(self, events_table: str) -> int:
+        """`run_once` where the events table is in the views' PostgreSQL database: the leaves
+        are hashed and inserted by one statement (`LEAVES_IN_DATABASE`), so the stored bytes
+        never travel; only the leaf hashes come back, for the nodes and the root. Six round
+        trips a batch, the commit included."""
+        with self.views.transaction() as tx:
+            [(start, end, size, frontier)] = tx.execute(
+                BATCH_IN_DATABASE.format(events=events_table),
+                {"name": NAME, "limit": self.batch_size})
+            if end is None:
+                return 0
+            # First, so that a second copy running at once fails here (PositionMoved).
+            positions.advance(tx, NAME, int(start), int(end))
+            accumulator = _accumulator(size, frontier)
+            rows = tx.execute(LEAVES_IN_DATABASE.format(events=events_table),
+                              {"start": start, "end": end, "size": accumulator.size,
+                               "prefix": b"\x00" + LEAF_PREFIX})
+            leaves = [bytes.fromhex(leaf) for _, leaf in sorted(rows)]
+            self._complete_batch(tx, accumulator, leaves, bulk=True)
+        return len(leaves)
+
+    def _complete_batch(self, tx: Transaction, accumulator: merkle.MerkleAccumulator,
+                        leaves: list[bytes], *, bulk: bool = False) -> None:
+        """The nodes the batch's ``leaves`` complete, the new frontier and the signed
+        checkpoint of the new tree, in the batch's transaction."""
+        nodes = [node for leaf in leaves for node in accumulator.append(leaf)]
+        if bulk:
+            _store_nodes_at_once(tx, nodes)
+        else:
             _store_nodes(tx, nodes)
-            _save_accumulator(tx, accumulator)
-            if self.signer is not None:
-                _store_checkpoint(tx, accumulator, self.signer)
-        return len(notifications)
+        _save_accumulator(tx, accumulator)
+        if self.signer is not None:
+            _store_checkpoint(tx, accumulator, self.signer)
 
     def lag(self) -> int:
         head = self.app.recorder.max_notification_id() or 0

@@ -9,8 +9,11 @@ leaks nothing until someone decides what of it may be shared.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from eventsourcing.utils import resolve_topic
 
 from domain.calendar import SchoolCalendar
 from domain.case import FollowUpCase, restricted
@@ -112,7 +115,16 @@ def message_key(event: Any) -> str:
 def published(event: Any) -> bool:
     """Pupil events, case events and calendars are; receipts, references, municipal rule
     sets and school routines are not."""
-    return type(event) in PUBLISHERS or isinstance(event, FollowUpCase.Event | Pupil.Event)
+    return _published_type(type(event))
+
+
+def published_topic(topic: str) -> bool:
+    """Whether events stored under ``topic`` are `published` (known before decoding them)."""
+    return _published_type(resolve_topic(topic))
+
+
+def _published_type(cls: type) -> bool:
+    return cls in PUBLISHERS or issubclass(cls, FollowUpCase.Event | Pupil.Event)
 
 
 def message(event: Any, position: int, sequence: int | None = None
@@ -161,25 +173,36 @@ class Sequences:
     def __init__(self, db: ViewDatabase, relay: str) -> None:
         self.db = db
         self.relay = relay
-        self._counted: dict[str, int] = {}
+        self._running: dict[str, int] = {}  # each key's count after the last batch numbered
+        self._unsaved: deque[dict[str, int]] = deque()  # per batch numbered: its keys' counts
         with db.transaction() as tx:
             tx.execute(self.SCHEMA)
 
     def messages(self, batch: Sequence[LoggedEvent], start: int
                  ) -> list[tuple[str, dict[str, Any]]]:
-        """(key, body) of each published event of ``batch``, numbered; ``save`` keeps the
-        counts once the broker has them."""
+        """(key, body) of each published event of ``batch``, numbered on from the batch
+        numbered before (or from the saved counts); ``save`` keeps the counts, batch by batch
+        in order, once the broker has them."""
+        if start == 0:
+            self.forget()
         chosen = [(logged, message_key(logged.event)) for logged in batch
                   if published(logged.event)]
-        counted = {} if start == 0 else self._read(sorted({key for _, key in chosen}))
+        keys = {key for _, key in chosen}
+        if unknown := sorted(keys - self._running.keys()) if start else []:
+            self._running.update(self._read(unknown))
         numbered = []
         for logged, key in chosen:
-            counted[key] = counted.get(key, 0) + 1
-            body = message(logged.event, logged.position, counted[key])
+            self._running[key] = self._running.get(key, 0) + 1
+            body = message(logged.event, logged.position, self._running[key])
             assert body is not None
             numbered.append((key, body))
-        self._counted = counted
+        self._unsaved.append({key: self._running[key] for key in keys})
         return numbered
+
+    def forget(self) -> None:
+        """Count on from the saved counts: nothing numbered since is sent (a failed batch), or
+        another process may have published since."""
+        self._running, self._unsaved = {}, deque()
 
     def _read(self, keys: list[str]) -> dict[str, int]:
         with self.db.transaction() as tx:
@@ -190,9 +213,10 @@ class Sequences:
         return {str(key): int(sequence) for key, sequence in rows}
 
     def save(self, tx: Transaction) -> None:
-        """In the transaction that moves the relay's position."""
+        """The counts of the oldest batch numbered and not yet saved, in the transaction that
+        moves the relay's position past it."""
         tx.executemany("INSERT INTO published_sequence (relay, message_key, sequence) VALUES "
                        "(:relay, :key, :sequence) ON CONFLICT (relay, message_key) DO UPDATE "
                        "SET sequence = excluded.sequence",
                        [{"relay": self.relay, "key": key, "sequence": sequence}
-                        for key, sequence in sorted(self._counted.items())])
+                        for key, sequence in sorted(self._unsaved.popleft().items())])

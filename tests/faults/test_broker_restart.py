@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from projections.follower import Follower, wait_until
+from projections.follower import wait_until
 from services.bootstrap import build
 from services.config import Settings
 from services.http.app import create_app
+from services.outbound.relay import KafkaRelay
 from tests.support.events import absent, enrolled, new_pupil, school_days
 from tests.support.kafka import consume_all, gaps_per_pupil
 from tests.support.servers import Tansu
@@ -33,13 +34,13 @@ def test_the_relay_resumes_by_itself_after_the_broker_came_back_empty(
         **pg_environ, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
         "SKOLEFRAVAER_WORKER_STALL_SECONDS": "2"}))
     relay = service.relays[0]
-    assert isinstance(relay, Follower)
+    assert isinstance(relay, KafkaRelay)
     client = create_app(lambda: service).test_client()
     service.start_workers()
     try:
         service.ingestor.ingest(pupils_batch(3, 5)[1])
         head = service.app.recorder.max_notification_id()
-        assert wait_until(lambda: relay.sink.position() == head, timeout=30)
+        assert wait_until(lambda: relay.position() == head, timeout=30)
         assert client.get("/readyz").status_code == 200
 
         broker.kill()
@@ -52,7 +53,7 @@ def test_the_relay_resumes_by_itself_after_the_broker_came_back_empty(
         broker.start()  # empty: no topics, no producer ids
         restarted = time.monotonic()
         head = service.app.recorder.max_notification_id()
-        assert wait_until(lambda: relay.sink.position() == head, timeout=30), \
+        assert wait_until(lambda: relay.position() == head, timeout=30), \
             f"the relay did not resume within 30 s (last error: {relay.last_error})"
         resumed = time.monotonic() - restarted
         ready = client.get("/readyz")

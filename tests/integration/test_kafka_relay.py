@@ -12,9 +12,10 @@ from uuid import UUID
 
 import pytest
 
-from projections.follower import Follower, wait_until
+from projections.follower import wait_until
 from services.bootstrap import Service, build
 from services.config import Settings
+from services.outbound.relay import KafkaRelay
 from tests.conftest import ROOT
 from tests.support.events import absent, enrolled, envelope, new_pupil, notice, school_days
 from tests.support.kafka import consume_all, gaps_per_pupil
@@ -29,9 +30,9 @@ def accepted_ids(service: Service, batch: list[dict[str, object]]) -> set[str]:
     return {str(o.event_id) for o in outcomes}
 
 
-def events_relay(service: Service) -> Follower:
+def events_relay(service: Service) -> KafkaRelay:
     relay = service.relays[0]
-    assert isinstance(relay, Follower)
+    assert isinstance(relay, KafkaRelay)
     return relay
 
 
@@ -51,10 +52,13 @@ def test_a_consumer_group_reads_every_stored_event_with_no_gap_per_pupil(
     assert posted < expected
 
     relay = events_relay(service)
-    relay.catch_up()
-    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
+    relay.batch_size = 7  # many batches, each sent before the last is acknowledged
+    covered = relay.catch_up()
+    messages = consume_all(kafka_bootstrap, relay.topic, expected)
+    reached, head = relay.position(), service.app.recorder.max_notification_id()
     service.close()
 
+    assert covered == reached == head
     assert {m["event_id"] for m in messages} == expected
     assert gaps_per_pupil(messages) == {}
     for body in messages:
@@ -81,7 +85,7 @@ def test_topics_carry_no_names_national_ids_or_causes_of_absence(
 
     relay = events_relay(service)
     relay.catch_up()
-    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
+    messages = consume_all(kafka_bootstrap, relay.topic, expected)
     service.close()
 
     raw = b"".join(m["_raw"] for m in messages).decode()
@@ -108,19 +112,19 @@ def test_a_relay_killed_mid_way_and_restarted_leaves_no_gap(
     assert head is not None
 
     process = _relay_process(relay_environ)
-    assert wait_until(lambda: relay.sink.position() > 0, timeout=60)
+    assert wait_until(lambda: relay.position() > 0, timeout=60)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
-    killed_at = relay.sink.position()
+    killed_at = relay.position()
     assert killed_at < head, "the relay finished before it could be killed mid-way"
 
     process = _relay_process(relay_environ)
     try:
-        assert wait_until(lambda: relay.sink.position() == head, timeout=120)
+        assert wait_until(lambda: relay.position() == head, timeout=120)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
+    messages = consume_all(kafka_bootstrap, relay.topic, expected)
     service.close()
 
     assert {m["event_id"] for m in messages} == expected
@@ -141,6 +145,8 @@ def test_a_crash_after_the_broker_acknowledged_resends_rather_than_loses(
 
     from services.outbound import relay as relay_module
 
+    monkeypatch.setattr(relay_module, "BATCHES_PER_RUN", 2)  # the second is sent unsaved
+
     real_advance = relay_module.positions.advance
 
     def crash_once(*args: object) -> None:
@@ -148,17 +154,18 @@ def test_a_crash_after_the_broker_acknowledged_resends_rather_than_loses(
         raise ConnectionError("database lost after the broker acknowledged")
 
     relay.run_once()
-    acknowledged_from = relay.sink.position()
+    acknowledged_from = relay.position()
     monkeypatch.setattr(relay_module.positions, "advance", crash_once)
     with pytest.raises(ConnectionError):
         relay.run_once()
-    assert relay.sink.position() == acknowledged_from
+    assert relay.position() == acknowledged_from
     relay.catch_up()
-    messages = consume_all(kafka_bootstrap, relay.sink.topic, expected)  # type: ignore[attr-defined]
+    messages = consume_all(kafka_bootstrap, relay.topic, expected)
     service.close()
 
     counts = Counter(m["event_id"] for m in messages)
-    resent_batch = range(acknowledged_from + 1, acknowledged_from + relay.batch_size + 1)
+    # The batch whose position was not saved, and the one sent meanwhile.
+    resent_batch = range(acknowledged_from + 1, acknowledged_from + 2 * relay.batch_size + 1)
     assert set(counts) == expected
     assert {m["event_id"] for m in messages if counts[m["event_id"]] == 2} == {
         m["event_id"] for m in messages if m["position"] in resent_batch}

@@ -21,7 +21,7 @@ import random
 import time
 import tracemalloc
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as clock
 from typing import Any
 from uuid import UUID

@@ -81,6 +81,7 @@ class Run:
         self.facts: list[tuple[UUID, str]] = []
         self.digest = hashlib.sha256()
         self.count = 0
+        self.stored: list[Any] = []
         pupil_id = self.uuid()
         enrolment = Enrolment(pupil_id, "school-1", "2026-2027", 9, "9A", "teacher-1",
                               (Guardian(GUARDIAN, GuardianRelation.MOTHER),), name="Kari",
@@ -104,6 +105,7 @@ class Run:
         return Context(self.pupil, lambda day: self.rules, lambda day: WEEKDAYS)
 
     def keep(self, events: list[Any]) -> None:
+        self.stored += events
         for event in events:
             state = {k: v for k, v in sorted(vars(event).items()) if k != "timestamp"}
             self.digest.update(f"{type(event).__name__}{state!r}".encode())
@@ -209,10 +211,14 @@ class Run:
         self.keep([*facts, *self.case.collect_events()])
 
 
-def decisions(seed: int) -> dict[str, Any]:
+def decisions(seed: int, steps: int = 150) -> dict[str, Any]:
     run = Run(seed)
-    for _ in range(150):
+    for _ in range(steps):
         run.step()
+    return finished(run)
+
+
+def finished(run: Run) -> dict[str, Any]:
     run.diploma()
     return {"events": run.count, "digest": run.digest.hexdigest()}
 

@@ -11,6 +11,12 @@ the day closing (CON-3) each time the school day moves on — about five events 
 the CPU time per 1,000 events in each tenth of the run (the last tenth's over the first's:
 flat is ≤ 1.2), and the bytes the pupil aggregate holds per fact it remembers
 (tracemalloc). The machine is shared: compare the figures of one run.
+
+Measured (2 shared cores). Before issue 15, when the pupil kept every fact in full and
+the case re-read them, and every open task, for each event: N = 1,000: 247 ms per 1,000
+events in the first tenth, 3,541 in the last (14×); N = 5,000: 876 → 43,166 (49×); 387
+bytes per fact. After (facts indexed by month, tasks by what ends them): N = 1,000: 154 →
+99; N = 5,000: 100 → 95; N = 20,000: 122 → 113 (last/first ≤ 1.0); 341 bytes per fact.
 """
 
 from __future__ import annotations

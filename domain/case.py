@@ -44,7 +44,7 @@ from domain.case_records import (
     Whereabouts,
 )
 from domain.catalogue import guide_questions, measure
-from domain.concerns import FactKind, decided_at_day_end, evaluate, is_rolling
+from domain.concerns import FactKind, decided_at_day_end, evaluate, fixed_period, is_rolling
 from domain.envelope import Actor, Envelope, Role
 from domain.errors import RuleViolation
 from domain.follow_up import (
@@ -116,6 +116,21 @@ class Context:
 
 class FollowUpCase(Aggregate):
     """A pupil's follow-up case."""
+
+    class_version = 2  # 2: the concerns raised kept by rule and period (issue 15)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before version 2 lists every concern raised and indexes no
+        open task."""
+        raised: dict[str, dict[str, date]] = {}
+        latest: dict[str, date] = {}
+        for rule, period, day in state.pop("raised"):
+            _note_raised(raised, latest, rule, period, day)
+        state["raised"], state["latest_raised"] = raised, latest
+        state["task_index"], state["tasks_opened"] = {}, len(state["tasks"])
+        for seq, task in enumerate(state["tasks"].values(), start=1):
+            _file_task(state["task_index"], task, seq)
 
     class Event(Aggregate.Event):
         envelope: Envelope
@@ -286,8 +301,15 @@ class FollowUpCase(Aggregate):
         self.concern_while_missing = False
         self.measures_began: date | None = None
         self.tasks: dict[str, Task] = {}  # the open ones, in the order opened
+        # The open tasks by what can end them (`_task_keys`), each with its place in the
+        # order opened: an event reads the tasks it may close, not every open task.
+        self.task_index: dict[str, dict[str, int]] = {}
+        self.tasks_opened = 0
         self.overdue: list[str] = []
-        self.raised: list[tuple[str, str, date]] = []  # (rule, period, trigger day)
+        # rule -> period -> trigger day, and each rule's latest trigger day: what
+        # `_already_raised` asks, without reading every concern ever raised.
+        self.raised: dict[str, dict[str, date]] = {}
+        self.latest_raised: dict[str, date] = {}
 
     # FOL, POL-4 -------------------------------------------------------------------------
 
@@ -803,9 +825,8 @@ class FollowUpCase(Aggregate):
     def close_day(self, envelope: Envelope, day: date, ctx: Context) -> None:
         """Recorded by the service's clock when ``day`` has ended: CON-3 asks whether a
         single lesson was left undocumented by the end of its day ("samme dag")."""
-        undocumented = tuple(
-            f.event_id for f in ctx.pupil.concern_facts()
-            if f.day == day and f.kind is FactKind.LESSON and not f.documented)
+        undocumented = tuple(f.event_id for f in ctx.pupil.standing.between(
+            day, day, (FactKind.LESSON,)) if not f.documented)
         self._day_closed(envelope, self.pupil_id, day, undocumented)
         self._follow_own(ctx)
 
@@ -831,7 +852,7 @@ class FollowUpCase(Aggregate):
         if name == "RecordCorrected":
             self._cancel_opened_by(trigger)
         absence = _absence_of(trigger)
-        undocumented = absence is not None and not ctx.pupil.is_documented(absence)
+        undocumented = absence is not None and not ctx.pupil.standing.is_documented(absence)
         specs = tasks_opened_by(trigger, rules, undocumented=undocumented,
                                 in_procedure=self.whereabouts_open)
         if name == "ContactLogged" and not trigger.contact.reached and \
@@ -844,7 +865,7 @@ class FollowUpCase(Aggregate):
         """ABS-9: the tasks a corrected record opened are moot; its replacement, if any,
         opens its own."""
         cause = correction.envelope
-        for task in list(self.tasks.values()):
+        for task in self._tasks_under([f"cause/{correction.corrects_event_id}"]):
             if task.opened_by == correction.corrects_event_id:
                 self._task_cancelled(decided(cause, "TaskCancelled", task.task_id),
                                      self.pupil_id, task.task_id, task.rule,
@@ -852,10 +873,17 @@ class FollowUpCase(Aggregate):
 
     def _close_tasks_met_by(self, trigger: Any) -> None:
         found, cause = facets(trigger), trigger.envelope
-        for task in list(self.tasks.values()):
+        days = found.attributes.get("days", ())
+        for task in self._tasks_under([found.type, *(f"{found.type}/{day}" for day in days)]):
             if any(found.satisfies(matcher) for matcher in task.closes_on):
                 self._task_closed(decided(cause, "TaskClosed", task.task_id), self.pupil_id,
                                   task.task_id, task.rule, cause.event_id)
+
+    def _tasks_under(self, keys: list[str]) -> list[Task]:
+        """The open tasks filed under any of ``keys``, in the order opened."""
+        found = {task_id: seq for key in keys
+                 for task_id, seq in self.task_index.get(key, {}).items()}
+        return [self.tasks[task_id] for task_id in sorted(found, key=found.__getitem__)]
 
     def _raise_concerns(self, trigger: Any, ctx: Context) -> bool:
         """CON-*: each rule reached for the first time in its period, with the rule set in
@@ -865,9 +893,12 @@ class FollowUpCase(Aggregate):
             return False
         day, day_end = found
         rules, days = ctx.rules_on(day), ctx.school_days_on(day)
-        facts, cause, raised = ctx.pupil.concern_facts(), trigger.envelope, False
+        facts, cause, raised = ctx.pupil.standing, trigger.envelope, False
         for rule in rules.concern_rules:
             if decided_at_day_end(rule) is not day_end:
+                continue
+            period = fixed_period(rule, day)
+            if period is not None and self._already_raised(rule, period, day):
                 continue
             reached = evaluate(rule, facts, day, days)
             if reached is None or self._already_raised(rule, reached.period, day):
@@ -882,8 +913,9 @@ class FollowUpCase(Aggregate):
         """Once per period; a rolling window fires again only after a whole window."""
         if is_rolling(rule):
             since = date.fromordinal(day.toordinal() - (rule.window_days or 30) + 1)
-            return any(r == rule.rule and on >= since for r, _, on in self.raised)
-        return any(r == rule.rule and p == period for r, p, _ in self.raised)
+            latest = self.latest_raised.get(rule.rule)
+            return latest is not None and latest >= since
+        return period in self.raised.get(rule.rule, {})
 
     def _move(self, trigger: Any, rules: RuleSet, ctx: Context, *, concern: bool) -> None:
         name, cause = type(trigger).__name__, trigger.envelope
@@ -973,7 +1005,7 @@ class FollowUpCase(Aggregate):
                         description: str, period: str, trigger_day: date,
                         event_ids: tuple[UUID, ...], in_force: ConcernRule,
                         rule_set_version: int) -> None:
-        self.raised.append((rule, period, trigger_day))
+        _note_raised(self.raised, self.latest_raised, rule, period, trigger_day)
         if Stage(self.stage) is Stage.WHEREABOUTS_UNKNOWN:
             self.concern_while_missing = True
 
@@ -992,18 +1024,47 @@ class FollowUpCase(Aggregate):
     @event(TaskOpened)
     def _task_opened(self, envelope: Envelope, pupil_id: UUID, task: Task) -> None:
         self.tasks[task.task_id] = task
+        self.tasks_opened += 1
+        _file_task(self.task_index, task, self.tasks_opened)
         if task.rule == "MISS-2":
             self.missing_steps_opened = True
 
     @event(TaskClosed)
     def _task_closed(self, envelope: Envelope, pupil_id: UUID, task_id: str, rule: str,
                      closed_by: UUID) -> None:
-        self.tasks.pop(task_id, None)
+        self._task_ended(task_id)
 
     @event(TaskCancelled)
     def _task_cancelled(self, envelope: Envelope, pupil_id: UUID, task_id: str, rule: str,
                         reason: str) -> None:
-        self.tasks.pop(task_id, None)
+        self._task_ended(task_id)
+
+    def _task_ended(self, task_id: str) -> None:
+        task = self.tasks.pop(task_id, None)
+        for key in _task_keys(task) if task else ():
+            filed = self.task_index[key]
+            filed.pop(task_id, None)
+            if not filed:
+                del self.task_index[key]
+
+
+def _task_keys(task: Task) -> list[str]:
+    """What can end a task: the events its matchers name (a notice: covering its day), and
+    a correction of the event that opened it (ABS-9)."""
+    matched = (f"{m['type']}/{m['covers']}" if "covers" in m else m["type"]
+               for m in task.closes_on)
+    return [f"cause/{task.opened_by}", *dict.fromkeys(matched)]
+
+
+def _file_task(index: dict[str, dict[str, int]], task: Task, seq: int) -> None:
+    for key in _task_keys(task):
+        index.setdefault(key, {})[task.task_id] = seq
+
+
+def _note_raised(raised: dict[str, dict[str, date]], latest: dict[str, date], rule: str,
+                 period: str, day: date) -> None:
+    raised.setdefault(rule, {})[period] = day
+    latest[rule] = max(day, latest.get(rule, day))
 
 
 def _concern_day(trigger: Any) -> tuple[date, bool] | None:

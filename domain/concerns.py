@@ -9,10 +9,11 @@ asks these rules and stores what they answered: a concern is decided once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol
 from uuid import UUID
 
 from domain.rule_sets import ConcernKind, ConcernRule, Measure, Window
@@ -35,6 +36,25 @@ class Fact:
     documented: bool = False
 
 
+class Facts(Protocol):
+    """The pupil's standing facts, as a rule reads its window of them."""
+
+    def between(self, first: date, last: date, kinds: Collection[FactKind]) -> list[Fact]:
+        """The facts of ``kinds`` from ``first`` to ``last``, by day and then in the
+        order recorded."""
+        ...
+
+
+MEASURED = {
+    Measure.DAYS: (FactKind.DAY,),
+    Measure.LESSONS: (FactKind.LESSON,),
+    Measure.UNDOCUMENTED_LESSONS: (FactKind.LESSON,),
+    Measure.LATE_ARRIVALS: (FactKind.LATE_ARRIVAL,),
+    Measure.LEFT_SCHOOL: (FactKind.LEFT_SCHOOL,),
+}
+ABSENCE = (FactKind.DAY, FactKind.LESSON)
+
+
 @dataclass(frozen=True)
 class Reached:
     rule: str
@@ -42,57 +62,62 @@ class Reached:
     event_ids: tuple[UUID, ...]
 
 
-def evaluate(rule: ConcernRule, facts: Sequence[Fact], trigger: date,
+def evaluate(rule: ConcernRule, facts: Facts, trigger: date,
              school_days: SchoolDays) -> Reached | None:
-    """The concern ``rule`` raises for the window around ``trigger``, if it is reached."""
+    """The concern ``rule`` raises for the window around ``trigger``, if it is reached: it
+    reads the facts of that window only."""
     if rule.kind is ConcernKind.COUNT:
         first, last, period = _window(rule, trigger)
-        chosen = [f for f in facts if first <= f.day <= last and _measured(rule.measure, f)]
+        chosen = [f for f in facts.between(first, last, MEASURED[rule.measure])
+                  if rule.measure is not Measure.UNDOCUMENTED_LESSONS or not f.documented]
         count = len({f.day for f in chosen}) if rule.measure is Measure.DAYS else len(chosen)
         return Reached(rule.rule, period, _ids(chosen)) if count >= rule.threshold else None
-    absent = {f.day: f for f in facts if f.kind is FactKind.DAY}
-    if rule.kind is ConcernKind.CONSECUTIVE_DAYS:
-        if trigger not in absent:
-            return None
-        run = [trigger]
-        for earlier in reversed(school_days.before(trigger, 400)[:-1]):
-            if earlier not in absent:
-                break
-            run.insert(0, earlier)
-        if len(run) < rule.threshold:
-            return None
-        return Reached(rule.rule, f"run from {run[0].isoformat()}",
-                       tuple(absent[d].event_id for d in run))
     if rule.kind is ConcernKind.SHARE_OF_LESSONS:
         first, last, period = _window(rule, trigger)
         days = list(school_days.between(first, min(last, trigger)))
         if not days:
             return None
-        chosen = [f for f in facts if first <= f.day <= trigger
-                  and f.kind in (FactKind.DAY, FactKind.LESSON)]
+        chosen = facts.between(first, trigger, ABSENCE)
         missed = sum(rule.lessons_per_day if f.kind is FactKind.DAY else 1 for f in chosen)
         share = missed / (len(days) * rule.lessons_per_day)
         return Reached(rule.rule, period, _ids(chosen)) if share >= rule.threshold else None
-    # WEEKDAY_PATTERN: absent on `threshold` of the last `out_of` same weekdays.
-    if trigger not in absent:
+    absent = _absent(facts, trigger)
+    if absent is None:
         return None
+    if rule.kind is ConcernKind.CONSECUTIVE_DAYS:
+        run = [absent]
+        for earlier in reversed(school_days.before(trigger, 400)[:-1]):
+            found = _absent(facts, earlier)
+            if found is None:
+                break
+            run.insert(0, found)
+        if len(run) < rule.threshold:
+            return None
+        return Reached(rule.rule, f"run from {run[0].day.isoformat()}",
+                       tuple(f.event_id for f in run))
+    # WEEKDAY_PATTERN: absent on `threshold` of the last `out_of` same weekdays.
     same_weekdays = [d for d in school_days.before(trigger, 7 * (rule.out_of or 4))
                      if d.weekday() == trigger.weekday()][-(rule.out_of or 4):]
-    hits = [d for d in same_weekdays if d in absent]
+    hits = [found for d in same_weekdays if (found := _absent(facts, d)) is not None]
     if len(hits) < rule.threshold:
         return None
     return Reached(rule.rule, f"{trigger.strftime('%A').lower()}s to {trigger.isoformat()}",
-                   tuple(absent[d].event_id for d in hits))
+                   tuple(f.event_id for f in hits))
 
 
-def _measured(measure: Measure, fact: Fact) -> bool:
-    return {
-        Measure.DAYS: fact.kind is FactKind.DAY,
-        Measure.LESSONS: fact.kind is FactKind.LESSON,
-        Measure.UNDOCUMENTED_LESSONS: fact.kind is FactKind.LESSON and not fact.documented,
-        Measure.LATE_ARRIVALS: fact.kind is FactKind.LATE_ARRIVAL,
-        Measure.LEFT_SCHOOL: fact.kind is FactKind.LEFT_SCHOOL,
-    }[measure]
+def fixed_period(rule: ConcernRule, day: date) -> str | None:
+    """The period a count or share rule is reached in for ``day``, known before reading
+    any fact (None for runs and patterns, whose period is where they start): a period
+    already raised need not be read again."""
+    if rule.kind in (ConcernKind.COUNT, ConcernKind.SHARE_OF_LESSONS):
+        return _window(rule, day)[2]
+    return None
+
+
+def _absent(facts: Facts, day: date) -> Fact | None:
+    """The whole-day absence that counts for ``day``: the last recorded."""
+    found = facts.between(day, day, (FactKind.DAY,))
+    return found[-1] if found else None
 
 
 def _window(rule: ConcernRule, day: date) -> tuple[date, date, str]:

@@ -9,14 +9,16 @@ the same reason.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as StateSnapshot
 
 from domain.calendar import Calendar
-from domain.concerns import Fact as ConcernFact
 from domain.concerns import FactKind
 from domain.diploma import (
     DiplomaRequest,
@@ -52,8 +54,8 @@ from domain.records import (
 )
 from domain.rule_sets import RuleSet
 from domain.school_days import SchoolDays
-from domain.school_year import school_year_of
-from domain.tally import Documentation, RecordedAbsence
+from domain.school_year import school_year_bounds, school_year_of
+from domain.standing import CERTIFICATE, NOTICE, Entry, StandingFacts
 
 Fact = Absence | LateArrival | LeftSchool | AbsenceNotice | MedicalCertificate
 
@@ -86,7 +88,36 @@ class Pupil(Aggregate):
 
     Every event names the pupil (``pupil_id``, a pseudonym), so each stored event is
     self-describing for projections, topics and dossiers.
+
+    The facts are kept as the rules read them (``standing``: compact records indexed by
+    month), so deciding an event costs the same whatever the pupil's history.
     """
+
+    class_version = 2  # 2: facts kept as indexed records, not in full (issue 15)
+
+    class Snapshot(StateSnapshot):
+        """The pupil's state, with the index of standing facts as JSON keeps it."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            taken = super().take(aggregate)
+            state = dict(taken.state, standing=aggregate.standing.state())
+            return cls(originator_id=taken.originator_id,
+                       originator_version=taken.originator_version, timestamp=taken.timestamp,
+                       topic=taken.topic, state=state)
+
+        def mutate(self, _: None) -> Any:
+            pupil: Any = super().mutate(_)
+            pupil.standing = _with_leave(StandingFacts.restored(pupil.standing), pupil.leave)
+            return pupil
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before version 2 holds every fact in full, by event id."""
+        standing = StandingFacts()
+        for key, fact in state.pop("facts").items():
+            standing.remember(key, None if fact is None else _entry(fact))
+        state["standing"] = _with_leave(standing, state["leave"])
 
     class Event(Aggregate.Event):
         envelope: Envelope
@@ -156,8 +187,8 @@ class Pupil(Aggregate):
         self.pupil_id = pupil_id
         self.enrolments: dict[str, Enrolment] = {enrolment.school_year: enrolment}
         self.departures: list[Departure] = []
-        self.facts: dict[str, Fact | None] = {}
-        self.fact_types: dict[str, str] = {}
+        self.standing = StandingFacts()
+        self.fact_types: dict[str, str] = {}  # ABS-9: every correctable fact's posted type
         self.leave: dict[str, LeaveCase] = {}
         self.requests: list[str] = []
         self.excluded: dict[str, list[date]] = {}
@@ -259,11 +290,11 @@ class Pupil(Aggregate):
                 replacement: Fact | None, school_days: SchoolDays) -> None:
         """ABS-9: a correction is a new event naming the one it corrects; nothing is edited."""
         key = str(corrects_event_id)
-        if key not in self.facts:
+        if key not in self.fact_types:
             raise RuleViolation("not_correctable", "no absence, occurrence, notice or "
                                 "certificate of this pupil has this event_id",
                                 field="data.corrects_event_id", rule="ABS-9")
-        if self.facts[key] is None:
+        if self.standing.records[key] is None:
             raise RuleViolation("already_void", "the event was already corrected as void",
                                 field="data.corrects_event_id", rule="ABS-9")
         corrected_type = self.fact_types[key]
@@ -281,7 +312,8 @@ class Pupil(Aggregate):
     @event(RecordCorrected)
     def _corrected(self, envelope: Envelope, pupil_id: UUID, corrects_event_id: UUID,
                    corrected_type: str, reason: str, replacement: Fact | None) -> None:
-        self.facts[str(corrects_event_id)] = replacement
+        self.standing.correct(str(corrects_event_id),
+                              None if replacement is None else _entry(replacement))
 
     # Leave (LEAVE) --------------------------------------------------------------------
 
@@ -346,6 +378,7 @@ class Pupil(Aggregate):
     def _leave_decided(self, envelope: Envelope, pupil_id: UUID, application_id: str,
                        decision: LeaveDecision) -> None:
         self.leave[application_id] = replace(self.leave[application_id], decision=decision)
+        _with_leave(self.standing, {application_id: self.leave[application_id]})
 
     # Diploma (DIP) --------------------------------------------------------------------
 
@@ -381,13 +414,10 @@ class Pupil(Aggregate):
         if enrolment is None:
             raise RuleViolation("not_enrolled", f"the pupil is not enrolled in school year "
                                 f"{school_year}", field="data.school_year")
-        facts = [f for f in self.facts.values() if f is not None]
-        absent = {f.date for f in facts if isinstance(f, Absence)
-                  and f.scope is AbsenceScope.DAY and school_year_of(f.date) == school_year}
-        certified = {d for f in facts if isinstance(f, MedicalCertificate)
-                     for d in _days(f.from_date, f.to_date)}
-        noticed = {d for f in facts if isinstance(f, AbsenceNotice)
-                   for d in _days(f.from_date, f.to_date)}
+        first, last = school_year_bounds(school_year)
+        absent = {f.day for f in self.standing.between(first, last, (FactKind.DAY,))}
+        certified = set(self.standing.days_of(CERTIFICATE))
+        noticed = set(self.standing.days_of(NOTICE))
         leave_days = {d: case.application.reason is LeaveReason.RELIGIOUS_HOLIDAY
                       for case in self.leave.values() if _granted(case)
                       for d in self._leave_days(case)}
@@ -398,46 +428,6 @@ class Pupil(Aggregate):
             leave_days=leave_days, excluded_days=len(self.excluded.get(school_year, [])))
 
     # What the follow-up case asks -------------------------------------------------------
-
-    def concern_facts(self) -> list[ConcernFact]:
-        """The standing absences and occurrences as the concern rules count them (CON-*),
-        in the order they were recorded; a lesson knows whether anything documents it."""
-        documentation = self._documentation()
-        found = []
-        for key, fact in self.facts.items():
-            event_id = UUID(key)
-            if isinstance(fact, Absence):
-                lesson = fact.scope is AbsenceScope.LESSON
-                absence = RecordedAbsence(event_id, fact.date, fact.scope,
-                                          fact.lesson.period if fact.lesson else None)
-                found.append(ConcernFact(
-                    event_id, fact.date, FactKind.LESSON if lesson else FactKind.DAY,
-                    documented=lesson and any(d.covers(absence) for d in documentation)))
-            elif isinstance(fact, LateArrival):
-                found.append(ConcernFact(event_id, fact.date, FactKind.LATE_ARRIVAL))
-            elif isinstance(fact, LeftSchool):
-                found.append(ConcernFact(event_id, fact.date, FactKind.LEFT_SCHOOL))
-        return found
-
-    def is_documented(self, event_id: UUID) -> bool:
-        """ABS-3, LEAVE-9: whether a notice, certificate or granted leave covers the
-        absence recorded as ``event_id`` now."""
-        fact = self.facts.get(str(event_id))
-        if not isinstance(fact, Absence):
-            return False
-        absence = RecordedAbsence(event_id, fact.date, fact.scope,
-                                  fact.lesson.period if fact.lesson else None)
-        return any(d.covers(absence) for d in self._documentation())
-
-    def _documentation(self) -> list[Documentation]:
-        found = [Documentation(UUID(key), f.from_date, f.to_date,
-                               f.lessons if isinstance(f, AbsenceNotice) else None)
-                 for key, f in self.facts.items()
-                 if isinstance(f, AbsenceNotice | MedicalCertificate)]
-        found += [Documentation(UUID(int=0), case.application.from_date,
-                                case.application.to_date)
-                  for case in self.leave.values() if _granted(case)]
-        return found
 
     def school_on(self, day: date) -> str:
         """The school the pupil attends in the school year of ``day`` (or the latest)."""
@@ -500,11 +490,34 @@ class Pupil(Aggregate):
         self.diploma_facts(request.school_year)
 
     def _remember(self, envelope: Envelope, fact: Fact) -> None:
-        self.facts[str(envelope.event_id)] = fact
-        self.fact_types[str(envelope.event_id)] = envelope.type
+        key = str(envelope.event_id)
+        self.standing.remember(key, _entry(fact))
+        self.fact_types[key] = sys.intern(envelope.type)  # one string per type, not per fact
 
     def _leave_days(self, case: LeaveCase) -> list[date]:
         return list(_days(case.application.from_date, case.application.to_date))
+
+
+def _entry(fact: Fact) -> Entry:
+    """What a fact stands for in the index of standing facts."""
+    if isinstance(fact, Absence):
+        lesson = fact.lesson.period if fact.lesson else None
+        return (FactKind.LESSON if fact.scope is AbsenceScope.LESSON else FactKind.DAY,
+                fact.date, fact.date, None if lesson is None else (lesson,))
+    if isinstance(fact, LateArrival | LeftSchool):
+        kind = FactKind.LATE_ARRIVAL if isinstance(fact, LateArrival) else FactKind.LEFT_SCHOOL
+        return (kind, fact.date, fact.date, None)
+    if isinstance(fact, AbsenceNotice):
+        return (NOTICE, fact.from_date, fact.to_date, fact.lessons)
+    return (CERTIFICATE, fact.from_date, fact.to_date, None)
+
+
+def _with_leave(standing: StandingFacts, leave: dict[str, LeaveCase]) -> StandingFacts:
+    """LEAVE-9: granted leave documents absence like a notice."""
+    for application_id, case in leave.items():
+        if _granted(case):
+            standing.grant(application_id, case.application.from_date, case.application.to_date)
+    return standing
 
 
 def _granted(case: LeaveCase) -> bool:

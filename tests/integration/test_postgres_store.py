@@ -265,6 +265,6 @@ def test_a_pupil_with_hundreds_of_events_loads_from_its_snapshot(
 
     assert outcome.status == "accepted"
     assert len(list(snapshots)) >= 2
-    assert loaded.facts[absences[0]["event_id"]] is None
+    assert loaded.standing.records[absences[0]["event_id"]] is None
     assert loaded.leave["p-1"].decision is not None
     second.close()

@@ -20,6 +20,9 @@ from benchmarks.ingest import workload
 from tests.conftest import postgres_environ
 from tests.support.http import Gunicorn, call
 
+# A run of seconds, for benchmarks.smoke.
+TINY = ("--postgres", "{postgres}", "--events", "120", "--batch", "40")
+
 
 def post_all(base: str, events: list[dict[str, object]], batch: int, clients: int) -> float:
     batches = [events[i:i + batch] for i in range(0, len(events), batch)]

@@ -3,9 +3,9 @@
     python -m benchmarks.proofs                      # 200,000 stored events
     python -m benchmarks.proofs --events 50000 --profile
 
-Builds a log of about ``--events`` stored events in a fresh schema (each posted event is
-stored with its idempotency receipt, so half as many are posted, in batches through the
-Ingestor) with one pupil holding ``--pupil-events`` of them, spread evenly over the log. Then:
+Builds a log of ``--events`` stored events in a fresh schema (lesson absences posted in
+batches through the Ingestor; each is stored with its receipt and the tasks it opens) with
+one pupil whose history holds about ``--pupil-events`` of them, spread evenly over the log. Then:
 the audit log's catch-up beside a raw read of the same notifications in the same batches,
 and the latency of that pupil's dossier (JSON and PDF), history (now and ``as_of`` the middle
 of the log) and inclusion proofs, with the SQL rows the proofs read. The machine is shared:
@@ -48,7 +48,10 @@ TINY = ("--postgres", "{postgres}", "--events", "600", "--pupils", "20", "--pupi
 
 DEFAULT_POSTGRES = os.environ.get("SKOLEFRAVAER_TEST_POSTGRES",
                                   "host=127.0.0.1 port=5432 user=postgres dbname=test")
-STORED_PER_POSTED = 2  # an event and its idempotency receipt
+# What one posted lesson absence adds: the absence, its idempotency receipt and the three
+# tasks an undocumented lesson opens (FOL-5 twice, FOL-7); the pupil's history holds four.
+STORED_PER_POSTED = 5
+PUPIL_EVENTS_PER_ABSENCE = 4
 OTHER_PUPILS = 2000
 READER = Reader(Actor("benchmark", Role.AUDITOR), Sight.of(Role.AUDITOR, None))
 
@@ -72,26 +75,28 @@ def lessons() -> Iterator[tuple[str, int]]:
 
 def build_log(service: Service, stored: int, pupil_events: int, batch: int,
               other_pupils: int = OTHER_PUPILS) -> Log:
+    """Posts lesson absences until the log holds ``stored`` events, the pupil's spread over
+    it so that their history holds about ``pupil_events``."""
     pupil, others = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(other_pupils)]
-    posted = max(0, stored // STORED_PER_POSTED - len(others) - 1)  # after the enrolments
     service.ingestor.ingest([enrolled(p) for p in [pupil, *others]])
-    every = max(1, posted // pupil_events)  # the pupil's events, spread over the log
+    head = service.app.recorder.max_notification_id() or 0
+    posted = max(1, (stored - head) // STORED_PER_POSTED)  # about
+    every = max(1, posted * PUPIL_EVENTS_PER_ABSENCE // pupil_events)
     left = {p: lessons() for p in [pupil, *others]}
-    middle = datetime.now(UTC)
-    started = time.perf_counter()
-    for start in range(0, posted, batch):
-        events = []
-        for i in range(start, min(start + batch, posted)):
-            mine = i % every == 0 and i // every < pupil_events
-            who = pupil if mine else others[i % other_pupils]
+    middle, count, started = datetime.now(UTC), 0, time.perf_counter()
+    while head < stored:
+        events, size = [], min(batch, max(1, (stored - head) // STORED_PER_POSTED))
+        for i in range(count, count + size):
+            who = pupil if i % every == 0 else others[i % other_pupils]
             day, period = next(left[who])
             events.append(absent(who, day, period=period))
         outcomes = service.ingestor.ingest(events)
         assert all(o.status == "accepted" for o in outcomes), outcomes[0]
-        if start <= posted // 2 < start + batch:
+        count += size
+        if head < stored // 2 <= (head := service.app.recorder.max_notification_id() or 0):
             middle = datetime.now(UTC)
-    print(f"built: {service.app.recorder.max_notification_id()} stored events "
-          f"({posted} posted) in {time.perf_counter() - started:.0f} s")
+    print(f"built: {head} stored events ({count} posted) in "
+          f"{time.perf_counter() - started:.0f} s")
     return Log(uuid.UUID(pupil), middle)
 
 

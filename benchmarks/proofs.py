@@ -92,8 +92,9 @@ def build_log(service: Service, stored: int, pupil_events: int, batch: int,
             events.append(absent(who, day, period=period))
         outcomes = service.ingestor.ingest(events)
         assert all(o.status == "accepted" for o in outcomes), outcomes[0]
-        count += size
-        if head < stored // 2 <= (head := service.app.recorder.max_notification_id() or 0):
+        count, before = count + size, head
+        head = service.app.recorder.max_notification_id() or 0
+        if before < stored // 2 <= head:
             middle = datetime.now(UTC)
     print(f"built: {head} stored events ({count} posted) in "
           f"{time.perf_counter() - started:.0f} s")

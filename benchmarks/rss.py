@@ -12,8 +12,9 @@ For each ``--sizes`` a log of that many stored events is built in a fresh schema
 - the view worker as deployed (``python -m services.cli worker``), its pupil views emptied
   first, so it folds the whole log from the start;
 - gunicorn with deploy/gunicorn.conf.py (2 workers), once the views have caught up, serving
-  ``--rounds`` rounds of a mix: a batch of new pupils' events posted, per-pupil reads (tally,
-  case, history) and the large pupil's dossier as JSON and as PDF.
+  ``--rounds`` rounds of a mix: a batch posted (a day's absence of 200 pupils with a history,
+  new pupils' enrolments and absences), per-pupil reads (tally, case, history) and the large
+  pupil's dossier as JSON and as PDF.
 
 Printed per size: the peak RSS (VmHWM) of the worker process and of the largest gunicorn
 worker, then each one's ratio of the largest size to the smallest. Figures, not assertions.
@@ -26,6 +27,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -36,7 +38,7 @@ import psycopg
 
 from benchmarks.proofs import DEFAULT_POSTGRES, OTHER_PUPILS, build_log, keep_log, kept_log
 from projections.pupil_views import PupilViews
-from services.bootstrap import build
+from services.bootstrap import Service, build
 from services.config import Settings
 from tests.conftest import ROOT, postgres_environ
 from tests.support import tokens
@@ -48,6 +50,8 @@ TINY = ("--postgres", "{postgres}", "--sizes", "500", "1000", "--pupils", "20",
         "--pupil-events", "40", "--rounds", "1")
 
 CATCH_UP_TIMEOUT = 3600.0  # seconds for the worker to fold the largest log
+UNAVAILABLE_ATTEMPTS = 5
+KNOWN_PER_POST = 200  # pupils with a history whose absences each post of the mix carries
 
 
 @dataclass(frozen=True)
@@ -73,22 +77,34 @@ def children(pid: int) -> list[int]:
 
 
 def fetch(url: str, body: object = None, accept: str = "application/json") -> bytes:
-    """One request with the default test token; the answer's body (a 2xx, else an error)."""
+    """One request with the default test token; the answer's body (a 2xx, else an error).
+    A 503 (the views not caught up within the read's wait, under load) is asked again."""
     method = "GET" if body is None else "POST"
     request = urllib.request.Request(
         url, method=method, data=None if body is None else json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Accept": accept, "Authorization":
                  f"Bearer {tokens.default_for(method, urllib.parse.urlsplit(url).path)}"})
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return bytes(response.read())
+    for attempt in range(UNAVAILABLE_ATTEMPTS):
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code != 503 or attempt == UNAVAILABLE_ATTEMPTS - 1:
+                raise
+            print(f"503 on {method} {urllib.parse.urlsplit(url).path.split('/')[-1]}, "
+                  "asked again", flush=True)
+    raise AssertionError("unreachable")
 
 
-def serve_mix(base: str, pupil: uuid.UUID, rounds: int) -> None:
-    """What the API serves in a working day, in little: posts and per-pupil reads."""
-    for _ in range(rounds):
+def serve_mix(base: str, pupil: uuid.UUID, known: list[str], rounds: int) -> None:
+    """What the API serves in a working day, in little: posts (a day's absences of pupils
+    with a history, new pupils) and per-pupil reads."""
+    for day in range(1, rounds + 1):
         fresh = [str(uuid.uuid4()) for _ in range(20)]
-        fetch(f"{base}/v1/events", {"events": [enrolled(p) for p in fresh] + [
-            absent(p, "2026-09-01", period=period) for p in fresh for period in range(1, 5)]})
+        fetch(f"{base}/v1/events", {"events": [
+            *(absent(p, f"2027-06-{day:02}") for p in known),
+            *(enrolled(p) for p in fresh),
+            *(absent(p, "2026-09-01", period=period) for p in fresh for period in range(1, 5))]})
         for who in [str(pupil), *fresh[:4]]:
             for read in ("absence", "case", "history"):
                 fetch(f"{base}/v1/pupils/{who}/{read}")
@@ -96,7 +112,8 @@ def serve_mix(base: str, pupil: uuid.UUID, rounds: int) -> None:
         fetch(f"{base}/v1/pupils/{pupil}/dossier", accept="application/pdf")
 
 
-def measure(environ: dict[str, str], pupil: uuid.UUID, rounds: int) -> tuple[float, float, float]:
+def measure(environ: dict[str, str], pupil: uuid.UUID, known: list[str], rounds: int
+            ) -> tuple[float, float, float]:
     """(worker peak MB, API peak MB, seconds the worker took to fold the log)."""
     worker = subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--no-relay"],
                               cwd=ROOT, env={**environ, "LOG_LEVEL": "WARNING"})
@@ -110,7 +127,7 @@ def measure(environ: dict[str, str], pupil: uuid.UUID, rounds: int) -> tuple[flo
         folded = time.perf_counter() - started
         api = Gunicorn(environ, workers=2)
         try:
-            serve_mix(api.base, pupil, rounds)
+            serve_mix(api.base, pupil, known, rounds)
             api_mb = max(peak_mb(pid) for pid in children(api.process.pid))
         finally:
             api.stop()
@@ -119,6 +136,14 @@ def measure(environ: dict[str, str], pupil: uuid.UUID, rounds: int) -> tuple[flo
         worker.terminate()
         worker.wait(timeout=60)
         service.close()
+
+
+def known_pupils(service: Service, count: int) -> list[str]:
+    """``count`` pupils with a history in the log, before the views are emptied."""
+    with service.views.transaction() as tx:
+        rows = tx.execute("SELECT DISTINCT pupil_id FROM pupil_log WHERE pupil_id IS NOT NULL "
+                          "ORDER BY pupil_id LIMIT :count", {"count": count})
+    return [str(row[0]) for row in rows]
 
 
 def peaks_at(conninfo: str, schema: str, size: int, args: argparse.Namespace) -> Peaks:
@@ -131,12 +156,14 @@ def peaks_at(conninfo: str, schema: str, size: int, args: argparse.Namespace) ->
             log = build_log(service, size, args.pupil_events, 1000, args.pupils)
             keep_log(service, log)
         service.audit_log.catch_up()
+        service.pupil_views.catch_up()
+        known = known_pupils(service, KNOWN_PER_POST)
         with service.views.transaction() as tx:
             PupilViews().clear(tx)
         head = service.app.recorder.max_notification_id() or 0
     finally:
         service.close()
-    worker_mb, api_mb, folded = measure(environ, log.pupil, args.rounds)
+    worker_mb, api_mb, folded = measure(environ, log.pupil, known, args.rounds)
     peaks = Peaks(head, worker_mb, api_mb, folded)
     print(f"log of {head:,} events: worker peak {worker_mb:6.0f} MB (folded the log in "
           f"{folded:.0f} s); API peak {api_mb:6.0f} MB (largest gunicorn worker)", flush=True)

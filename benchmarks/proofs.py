@@ -13,6 +13,10 @@ compare numbers from one run, not runs. ``--profile`` then prints where the time
 dossier, of its PDF and of a past history goes (cProfile). ``--keep bench_NAME`` builds the
 log into that schema and keeps it, or reuses it when it is there (building 200,000 events
 takes long; the latencies can then be measured again and again).
+
+Measured (2 shared cores, a 200,003-event log built in 131 s, a pupil of 998 events spread
+over it, medians of 3): proofs 220 ms (6,218 rows in 18 statements), dossier JSON 725 ms,
+PDF 1,577 ms (of which drawing 1,089 ms), history now 269 ms, ``as_of`` the middle 170 ms.
 """
 
 from __future__ import annotations

@@ -18,6 +18,14 @@ For each ``--sizes`` a log of that many stored events is built in a fresh schema
 
 Printed per size: the peak RSS (VmHWM) of the worker process and of the largest gunicorn
 worker, then each one's ratio of the largest size to the smallest. Figures, not assertions.
+
+Measured (2 shared cores, ``--reuse`` of a kept 200k log grown to 232k by earlier runs):
+the API 158 MB at 10k, 175 MB at 232k (1.11); the worker 87 MB and 226 MB (2.61). The
+worker's growth is its overdue clock, which posts through the Ingestor: every aggregate it
+loads stays in eventsourcing's cache (``AGGREGATE_CACHE_MAXSIZE`` 20,000, services/config)
+and a pupil's aggregates grow with the pupil's history. One clock round of 1,000 overdue
+tasks on the 232k log took a process from 90 to 183 MB; with a cache of 50 it stayed at
+90 MB. The pupil views' fold from empty: 84 MB at 20k events, 90 MB at 220k.
 """
 
 from __future__ import annotations

@@ -39,6 +39,9 @@ from services.config import Settings
 from tests.conftest import postgres_environ
 from tests.support.events import absent, calendar, enrolled, envelope, notice
 
+# A run of seconds, for benchmarks.smoke.
+TINY = ("--postgres", "{postgres}", "--pupils", "40", "--schools", "2", "--sizes", "600")
+
 Events = list[dict[str, Any]]
 YEAR = "2025-2026"  # a school year that has ended: nothing lies in the future
 

@@ -35,6 +35,9 @@ from tests.conftest import postgres_environ
 from tests.support import http
 from tests.support.events import absent, enrolled, new_pupil
 
+# A run of seconds, for benchmarks.smoke.
+TINY = ("--postgres", "{postgres}", "--rounds", "3")
+
 ROUNDS = 300
 
 
@@ -63,20 +66,25 @@ def ok(response: Any) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", required=True)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed reads per figure")
     args = parser.parse_args()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.postgres, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     service = build(Settings.from_environ(postgres_environ(args.postgres, schema)))
     try:
-        run(service, args.postgres, schema)
+        run(service, args.postgres, schema, args.rounds)
     finally:
         service.close()
         with psycopg.connect(args.postgres, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def run(service: Any, conninfo: str, schema: str) -> None:
+def run(service: Any, conninfo: str, schema: str, rounds: int) -> None:
+    fewer = max(2, rounds // 6)  # for reads that each need a post or a record first
+
+    def each(prepare: Callable[[], Any], action: Callable[[], Any]) -> list[float]:
+        return after_each(prepare, action, fewer)
     client = http.client(service)
     pupil = new_pupil()
     ok(client.post("/v1/events", json={"events": [enrolled(pupil), absent(pupil, "2026-09-01")]}))
@@ -85,9 +93,9 @@ def run(service: Any, conninfo: str, schema: str) -> None:
     catch_up = client.application.extensions[CATCH_UP]()
 
     print("caught up")
-    line("  tally read (consistent, the default)", timed(lambda: ok(client.get(tally))))
+    line("  tally read (consistent, the default)", timed(lambda: ok(client.get(tally)), rounds))
     line("  of it, the check: log head + views' position",
-         timed(lambda: catch_up.reach(service.app.recorder.max_notification_id(), 5.0)))
+         timed(lambda: catch_up.reach(service.app.recorder.max_notification_id(), 5.0), rounds))
     with psycopg.connect(conninfo, autocommit=True) as raw:
         raw.execute(f"SET search_path TO {schema}")
 
@@ -96,29 +104,29 @@ def run(service: Any, conninfo: str, schema: str) -> None:
             raw.execute("SELECT position FROM projection_position WHERE name = %s",
                         ("pupil-views",)).fetchone()
 
-        line("  raw SQL: the same two lookups on one open connection", timed(lookups))
+        line("  raw SQL: the same two lookups on one open connection", timed(lookups, rounds))
 
     history = f"/v1/pupils/{pupil}/history"
     print("after another read's PRIV-3 record")
-    line("  history read (records the read)", timed(lambda: ok(client.get(history)), 50))
-    line("  tally read looking past the one record", after_each(
+    line("  history read (records the read)", timed(lambda: ok(client.get(history)), fewer))
+    line("  tally read looking past the one record", each(
         lambda: (service.pupil_views.catch_up(), ok(client.get(history))),
         lambda: ok(client.get(tally))))
-    line("    of it, the look (the record's topic)", after_each(
+    line("    of it, the look (the record's topic)", each(
         lambda: (service.pupil_views.catch_up(), ok(client.get(history))),
         lambda: catch_up._only_reads(catch_up.position(),
                                      service.app.recorder.max_notification_id())))
-    line("    instead: delivering the record to the views", after_each(
+    line("    instead: delivering the record to the views", each(
         lambda: (service.pupil_views.catch_up(), ok(client.get(history))),
         lambda: catch_up._deliver_one()))
 
     print("at once after a post (enrolment and an absent day)")
-    line("  read brings the views forward itself", after_each(
+    line("  read brings the views forward itself", each(
         lambda: post_new_pupil(client), lambda: ok(client.get(tally))))
     service.start_workers([service.pupil_views])
-    line("  the same, a background follower polling every 0.2 s too", after_each(
+    line("  the same, a background follower polling every 0.2 s too", each(
         lambda: post_new_pupil(client), lambda: ok(client.get(tally))))
-    line("  before: wait for the background follower, then read", after_each(
+    line("  before: wait for the background follower, then read", each(
         lambda: post_new_pupil(client),
         lambda: wait_until(lambda: service.pupil_views.sink.position()
                            >= service.app.recorder.max_notification_id(), 5.0, 0.005)
@@ -131,7 +139,7 @@ def post_new_pupil(client: Any) -> None:
 
 
 def after_each(prepare: Callable[[], Any], action: Callable[[], Any],
-               rounds: int = 50) -> list[float]:
+               rounds: int) -> list[float]:
     """Milliseconds of ``action`` alone, each time right after ``prepare``."""
     times = []
     for _ in range(rounds):

@@ -33,6 +33,9 @@ from services.reads.rendering.people import document
 from tests.support.events import TENANT, absent
 from tests.support.realistic_case import Municipality, realistic_case
 
+# A run of seconds, for benchmarks.smoke.
+TINY = ("--lessons", "20", "--runs", "1")
+
 READER = Reader(Actor("benchmark", Role.PRINCIPAL), Sight.of(Role.PRINCIPAL, None))
 
 

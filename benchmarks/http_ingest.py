@@ -20,6 +20,9 @@ from benchmarks.ingest import workload
 from tests.conftest import postgres_environ
 from tests.support.http import Gunicorn, call
 
+# A run of seconds, for benchmarks.smoke.
+TINY = ("--postgres", "{postgres}", "--events", "120", "--batch", "40", "--pupils", "40")
+
 
 def post_all(base: str, events: list[dict[str, object]], batch: int, clients: int) -> float:
     batches = [events[i:i + batch] for i in range(0, len(events), batch)]
@@ -44,6 +47,7 @@ def main() -> None:
     parser.add_argument("--postgres", required=True)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--pupils", type=int, default=2000)
     args = parser.parse_args()
     for clients in (1, 4):
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -52,7 +56,7 @@ def main() -> None:
         server = Gunicorn({**postgres_environ(args.postgres, schema),
                            "SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS": "false"}, workers=2)
         try:
-            setup, events = workload(args.events, pupils=2000)
+            setup, events = workload(args.events, pupils=args.pupils)
             call("POST", f"{server.base}/v1/events", {"events": setup[:1000]})
             call("POST", f"{server.base}/v1/events", {"events": setup[1000:]})
             rate = post_all(server.base, events, args.batch, clients)

@@ -40,6 +40,9 @@ from services.config import Settings
 from tests.conftest import postgres_environ
 from tests.support.events import absent, enrolled, envelope, notice
 
+# A run of seconds, for benchmarks.smoke.
+TINY = ("--postgres", "{postgres}", "--events", "600", "--pupils", "40")
+
 Event = dict[str, object]
 SCHOOLS = 10
 DAYS = [d for d in (date(2026, 8, 17) + timedelta(days=n) for n in range(400))

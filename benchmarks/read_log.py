@@ -39,6 +39,9 @@ from tests.support import tokens
 from tests.support.events import TENANT
 from tests.support.realistic_case import Municipality, realistic_case
 
+# A run of seconds, for benchmarks.smoke.
+TINY = ("--postgres", "{postgres}", "--runs", "3", "--reads", "10")
+
 READER = Actor("benchmark", Role.PRINCIPAL)
 
 

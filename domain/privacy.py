@@ -117,11 +117,6 @@ def _blank(value: Any) -> Any:
     return None if value is None else SHIELDED
 
 
-def shields_nothing(data: Any, sight: Sight) -> bool:
-    """Whether ``sight`` may see all of ``data`` (then also the bytes it is stored as)."""
-    return sight.everything or shield(data, sight) == data
-
-
 class Reach(StrEnum):
     """Whose data a member of staff may see or record (need to know, PRIV): the pupils
     they teach or are contact teacher for, the pupils of their school(s), or every pupil

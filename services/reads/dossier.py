@@ -19,7 +19,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.dossier import completeness, legal_basis_of
-from domain.privacy import Sight, shield, shields_nothing
+from domain.privacy import shield
 from domain.pupil import Pupil, pupil_aggregate_id
 from services.evidence import checkpoints, merkle
 from services.evidence.recorder import AuditLog, leaf_bytes
@@ -29,7 +29,6 @@ from services.reads.history import (
     PupilViewReaders,
     Reader,
     StoredEvents,
-    event_data,
 )
 
 ROLES_NB = {
@@ -84,7 +83,9 @@ class Dossiers:
             basis = legal_basis_of(entry["type"], date.fromisoformat(entry["occurred_at"][:10]))
             entry["legal_basis"] = basis.citation if basis else None
             entry["legal_basis_verified"] = basis.verified if basis else None
-        made: dict[str, Any] = shield({  # as the reader may see it, everywhere in it
+        # As the reader may see it, everywhere in it: the timeline is shielded already and
+        # the proofs are hashes (the bytes only of events the reader sees whole).
+        shielded: dict[str, Any] = shield({
             "title": "Saksfremstilling – alvorlig skolefravær",
             "made_at": now.isoformat(),
             "pupil": _pupil(pupil_id, pupil),
@@ -102,28 +103,28 @@ class Dossiers:
             "tasks": representations.attested(
                 [representations.task(t, now) for t in case["tasks"]], hashes),
             "stage_history": case["stage_history"],
-            "timeline": timeline,
-            **self._proofs([entry["position"] for entry in timeline], stored, sight),
         }, sight)
-        return made
+        return {**shielded, "timeline": timeline, **self._proofs(timeline, stored)}
 
-    def _proofs(self, positions: list[int], stored_events: StoredEvents, sight: Sight
+    def _proofs(self, timeline: list[dict[str, Any]], stored_events: StoredEvents
                 ) -> dict[str, Any]:
         """The signed checkpoint and an inclusion proof for each of the dossier's events:
-        with the stored bytes where the reader may see all of the event, else only the
-        leaf hash they hash to (PRIV-1, PRIV-2)."""
-        proofs = self.audit_log.proofs(positions)
+        with the stored bytes where the reader may see all of the event (its data in the
+        ``timeline`` is not shielded), else only the leaf hash they hash to (PRIV-1,
+        PRIV-2)."""
+        proofs = self.audit_log.proofs([entry["position"] for entry in timeline])
         key = self.public_key()
         if proofs is None or key is None:
             return {"digest": None, "audit": None}
+        whole = {entry["position"] for entry in timeline
+                 if entry["data"] == stored_events.data(entry["position"])}
         exported = []
         for position, (index, proof) in proofs.by_position.items():
             found = stored_events.stored(position)
             stored = leaf_bytes(position, found.originator_id, found.originator_version,
                                 found.topic, found.state)
             shown = ({"stored_bytes_b64": base64.b64encode(stored).decode()}
-                     if shields_nothing(event_data(stored_events.event(position)), sight)
-                     else {"leaf_sha256": merkle.leaf_hash(stored).hex()})
+                     if position in whole else {"leaf_sha256": merkle.leaf_hash(stored).hex()})
             exported.append({"position": position, "leaf_index": index, **shown,
                              "inclusion_proof": [h.hex() for h in proof]})
         checkpoint = checkpoints.parse_and_verify(proofs.note, key)

@@ -142,7 +142,8 @@ class History:
             event = stored.event(entry.position)
             if restricted(event) and not reader.handles_safeguarding:
                 continue
-            listed.append(_listed(event, entry.position, hashes.get(entry.position), reader))
+            listed.append(_listed(event, stored.data(entry.position), entry.position,
+                                  hashes.get(entry.position), reader))
         return listed
 
     def state(self, pupil_id: UUID, tenant: str, as_of: datetime | None, reader: Reader,
@@ -176,8 +177,8 @@ def attested(state: dict[str, Any], listed: list[dict[str, Any]]) -> dict[str, A
             "case": {**case, "tasks": representations.attested(case["tasks"], hashes)}}
 
 
-def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
-            ) -> dict[str, Any]:
+def _listed(event: Any, data: dict[str, Any], position: int, leaf_hash: str | None,
+            reader: Reader) -> dict[str, Any]:
     envelope = event.envelope
     return {
         "event_id": str(envelope.event_id), "type": envelope.type,
@@ -188,7 +189,7 @@ def _listed(event: Any, position: int, leaf_hash: str | None, reader: Reader
                   # the system that posted it on the person's behalf (None: they did)
                   "via": envelope.actor.via},
         "source": envelope.source, "position": position, "hash": leaf_hash,
-        "data": shield(event_data(event), reader.sight),
+        "data": shield(data, reader.sight),
     }
 
 
@@ -216,6 +217,9 @@ class StoredEvents:
                   for found in app.recorder.select_events(stream, lte=version)}
         self._by_position = {where.position: stored[(where.stream, where.version)]
                              for where in placed if (where.stream, where.version) in stored}
+        # A dossier or a history uses each event more than once: decoded once, kept here.
+        self._events: dict[int, Any] = {}
+        self._data: dict[int, dict[str, Any]] = {}
 
     def stored(self, position: int) -> Any:
         """(originator_id, originator_version, topic, state) of the event at ``position``."""
@@ -225,4 +229,12 @@ class StoredEvents:
         return found
 
     def event(self, position: int) -> Any:
-        return self.app.mapper.to_domain_event(self.stored(position))
+        if position not in self._events:
+            self._events[position] = self.app.mapper.to_domain_event(self.stored(position))
+        return self._events[position]
+
+    def data(self, position: int) -> dict[str, Any]:
+        """`event_data` of the event at ``position``."""
+        if position not in self._data:
+            self._data[position] = event_data(self.event(position))
+        return self._data[position]

@@ -52,6 +52,8 @@ from domain.records import (
 from domain.rule_sets import RuleSet
 from domain.school_days import SchoolDays
 
+TINY = ("--events", "300")
+
 OSLO = ZoneInfo("Europe/Oslo")
 WEEKDAYS = SchoolDays(None)
 GUARDIAN = "guardian-1"

@@ -38,6 +38,8 @@ from services.evidence import recorder, verify
 from services.evidence.recorder import AuditLog
 from tests.conftest import postgres_environ
 
+TINY = ("--postgres", "{postgres}", "--sizes", "2000", "--pupils", "50")
+
 Timed = tuple[float, float]  # (wall seconds, CPU seconds)
 STATE = ('{"absence":{"date":"2026-%02d-%02d","lesson":{"period":%d,"subject":null},'
          '"scope":"lesson","source":"visma-flyt","recorded_by":"teacher-%d"},'

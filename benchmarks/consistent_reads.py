@@ -118,7 +118,7 @@ def run(service: Any, conninfo: str, schema: str, rounds: int) -> None:
                                      service.app.recorder.max_notification_id())))
     line("    instead: delivering the record to the views", each(
         lambda: (service.pupil_views.catch_up(), ok(client.get(history))),
-        lambda: catch_up._deliver_one()))
+        lambda: catch_up._deliver_one(service.pupil_views)))
 
     print("at once after a post (enrolment and an absent day)")
     line("  read brings the views forward itself", each(

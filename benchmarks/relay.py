@@ -43,6 +43,8 @@ from services.outbound.relay import PRODUCER_SETTINGS, KafkaPublisher, KafkaRela
 from tests.conftest import postgres_environ
 from tests.support.servers import Tansu
 
+TINY = ("--postgres", "{postgres}", "--events", "300", "--pupils", "20")
+
 Timed = tuple[float, float]  # (wall seconds, CPU seconds)
 
 

@@ -30,6 +30,8 @@ from services.config import Settings
 from tests.conftest import postgres_environ
 from tests.support.events import absent, enrolled, notice, school_days
 
+TINY = ("--postgres", "{postgres}", "--events", "2000", "--shares", "2")
+
 TENANTS = ("0301", "1103", "4601", "5001", "3101", "3403", "1506", "4204")
 
 

@@ -71,10 +71,11 @@ class Driver:
         self.day = date(FIRST_YEAR, 8, 17)
         self.facts: list[tuple[UUID, Any]] = []
         years = events // (EVENTS_PER_DAY * 190) + 2
-        self.pupil = Pupil.enrolled(self.envelope("PupilEnrolled"), self.enrolment(0))
+        enrolled = self.envelope("PupilEnrolled")
+        self.pupil = Pupil.enrolled(enrolled, self.enrolment(0))
         for year in range(1, years):
             self.pupil.enrol(self.envelope("PupilEnrolled"), self.enrolment(year))
-        self.case = FollowUpCase.started(self.pupil.pending_events[0].envelope, self.pupil_id)
+        self.case = FollowUpCase.started(enrolled, self.pupil_id)
         self.context = Context(self.pupil, lambda day: self.rules, lambda day: WEEKDAYS)
         self.follow()
 

@@ -185,7 +185,7 @@ class _CountingTransaction:
         self.tx, self.counts = tx, counts
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        rows = self.tx.execute(sql, params)
+        rows: list[tuple[Any, ...]] = self.tx.execute(sql, params)
         self.counts.statements += 1
         self.counts.rows += len(rows)
         return rows
@@ -211,16 +211,21 @@ def proof_reads(service: Service, positions: list[int]) -> None:
           f"{counting.rows} rows read in {counting.statements} statements")
 
 
+def dossier(service: Service, pupil: uuid.UUID) -> dict[str, Any]:
+    made = service.dossiers.build(pupil, TENANT, READER)
+    assert made is not None, "the benchmark's pupil is enrolled"
+    return made
+
+
 def latencies(service: Service, log: Log, runs: int) -> None:
     pupil, tenant = log.pupil, TENANT
     positions = [p.position for p in service.history.log.pupil_positions(pupil, tenant)]
     print(f"the pupil: {len(positions)} events, positions {positions[0]}..{positions[-1]}")
     proof_reads(service, positions)
     timed("inclusion proofs (AuditLog.proofs)", lambda: service.audit_log.proofs(positions), runs)
-    made = timed("dossier JSON (dossiers.build)",
-                 lambda: service.dossiers.build(pupil, tenant, READER), runs)
+    made = timed("dossier JSON (dossiers.build)", lambda: dossier(service, pupil), runs)
     timed("dossier PDF (build + pdf)",
-          lambda: pdf(service.dossiers.build(pupil, tenant, READER)), runs)
+          lambda: pdf(dossier(service, pupil)), runs)
     timed("  of which pdf() alone", lambda: pdf(made), runs)
     for label, as_of in (("now", None), ("as_of the middle", log.middle)):
         timed(f"history {label} (events + state)", history_call(service, log, as_of), runs)
@@ -239,9 +244,9 @@ def history_call(service: Service, log: Log, as_of: datetime | None) -> Callable
 
 def profile(service: Service, log: Log) -> None:
     """Where the time of a dossier, its PDF and a past history goes (cumulative, top 25)."""
-    made = service.dossiers.build(log.pupil, TENANT, READER)
+    made = dossier(service, log.pupil)
     for what, call in (
-            ("dossier JSON", lambda: service.dossiers.build(log.pupil, TENANT, READER)),
+            ("dossier JSON", lambda: dossier(service, log.pupil)),
             ("pdf()", lambda: pdf(made)),
             ("history as_of the middle", history_call(service, log, log.middle))):
         profiler = cProfile.Profile()

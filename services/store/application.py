@@ -11,7 +11,7 @@ from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Mapper, Recording
 from eventsourcing.postgres import PostgresFactory
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from domain.case import FollowUpCase
 from domain.pupil import Pupil
@@ -19,6 +19,7 @@ from domain.read_log import ReadLog
 from projections.transcoding import register_domain_transcodings
 from services.store.aggregate_cache import AggregateCache
 from services.store.pupil_keys import PupilKeyMapper, PupilKeys
+from services.store.recorder import UnpipelinedRecorder
 
 T = TypeVar("T")
 
@@ -48,8 +49,12 @@ class Skolefravaer(Application[UUID]):
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         """eventsourcing's factory; on PostgreSQL its pool's connections carry
         ``session_options`` (libpq ``options``: the statement and idle-in-transaction
-        timeouts). Set before the pool opens, so that no connection goes without."""
+        timeouts). Set before the pool opens, so that no connection goes without. Its
+        recorder inserts outside psycopg's pipeline mode (``services.store.recorder``)."""
         factory = super().construct_factory(env)
+        if isinstance(factory, PostgresFactory):
+            factory.env.setdefault(factory.APPLICATION_RECORDER_TOPIC,
+                                   get_topic(UnpipelinedRecorder))
         if self._session_options and isinstance(factory, PostgresFactory):
             kwargs = factory.datastore.pool.kwargs
             assert isinstance(kwargs, dict)  # eventsourcing passes its connect arguments

@@ -106,7 +106,11 @@ class Ingestor:
         for attempt in range(self.attempts):
             try:
                 # Deciding reads receipts and aggregates: an outage there is an outage too.
-                outcomes, recordings = self._attempt(raw_events, poster)
+                # One batch of the process at a time: deciding holds the GIL, so threads
+                # gain nothing by deciding together, and batches about the same pupils
+                # would only lose races to each other (another process's still can).
+                with self.app.writing:
+                    outcomes, recordings = self._attempt(raw_events, poster)
             except IntegrityError:
                 # Another writer stored an event of the same pupil or the same event_id
                 # first; decide again against what is now stored, after a jittered pause

@@ -65,7 +65,12 @@ class AggregateCache:
         # Held while a reader looks at a cached aggregate, so that no loan takes it then.
         self._stripes = [threading.Lock() for _ in range(64)]
         self._position: int | None = None
-        """The log position up to which every cached aggregate is current."""
+        """The log position up to which every cached aggregate is current, but for those
+        in ``_behind``."""
+        self._behind: dict[UUID, int] = {}
+        """Cached aggregates another process wrote since: their newest stored version.
+        A loan brings them forward with the events they miss (one query for a batch);
+        a reader reads them again."""
         self._checking = threading.Lock()
         self._loans: Counter[int] = Counter()
         """The positions the loans out now were current at."""
@@ -93,7 +98,8 @@ class AggregateCache:
         try:
             with self._stripe(aggregate_id):
                 with self._lock:
-                    cached = self._entries.get(aggregate_id)
+                    cached = (None if aggregate_id in self._behind
+                              else self._entries.get(aggregate_id))
                 found = (self.load([aggregate_id])[aggregate_id] if cached is None
                          else None if isinstance(cached, Absent) else cached)
                 if isinstance(found, DataDisposed):
@@ -108,6 +114,7 @@ class AggregateCache:
         for aggregate_id in aggregate_ids:
             with self._stripe(aggregate_id), self._lock:
                 self._entries.pop(aggregate_id, None)
+                self._behind.pop(aggregate_id, None)
 
     def saved(self, recordings: Sequence[Recording[UUID]]) -> None:
         """This process stored ``recordings``: when they follow right after the position
@@ -161,28 +168,49 @@ class AggregateCache:
 
     def _advance(self, position: int, written: dict[UUID, int]) -> None:
         """Under the lock: the cache is current up to ``position`` once what ``written``
-        names at a newer version is dropped."""
+        names at a newer version is marked behind."""
         for aggregate_id, version in written.items():
             cached = self._entries.get(aggregate_id)
             if cached is not None and cached.version < version:
-                del self._entries[aggregate_id]
+                self._behind[aggregate_id] = max(version, self._behind.get(aggregate_id, 0))
         if written and self._loans:
             self._written.append((position, written))
         self._position = max(position, self._position or 0)
 
-    def take_cached(self, aggregate_ids: Iterable[UUID]
-                    ) -> tuple[dict[UUID, Aggregate | None], list[UUID]]:
-        """The cached ones, taken out of the cache; the ids of the rest."""
+    def take_cached(self, aggregate_ids: Iterable[UUID]) -> tuple[
+            dict[UUID, Aggregate | None], dict[UUID, Aggregate | Absent], list[UUID]]:
+        """The cached ones, taken out of the cache: those current, those behind; the ids
+        of the rest."""
         taken: dict[UUID, Aggregate | None] = {}
+        behind: dict[UUID, Aggregate | Absent] = {}
         missing = []
         for aggregate_id in aggregate_ids:
             with self._stripe(aggregate_id), self._lock:
                 found = self._entries.pop(aggregate_id, None)
+                stale = self._behind.pop(aggregate_id, None) is not None
             if found is None:
                 missing.append(aggregate_id)
+            elif stale:
+                behind[aggregate_id] = found
             else:
                 taken[aggregate_id] = None if isinstance(found, Absent) else found
-        return taken, missing
+        return taken, behind, missing
+
+    def bring_forward(self, behind: dict[UUID, Aggregate | Absent]) -> dict[UUID, Found]:
+        """These aggregates with the events stored after their version applied (one query
+        for all of them); read again those that cannot be."""
+        events = {i: list(rows) for i, rows in groupby(
+            events_after(self._app, {i: a.version for i, a in behind.items()}),
+            key=lambda e: e.originator_id)}
+        found: dict[UUID, Found] = {}
+        for aggregate_id, aggregate in behind.items():
+            try:
+                found[aggregate_id] = project_aggregate(
+                    None if isinstance(aggregate, Absent) else aggregate,
+                    [self._app.mapper.to_domain_event(e) for e in events.get(aggregate_id, [])])
+            except (DataDisposed, OriginatorVersionError):  # read again, whole
+                found.update(self.load([aggregate_id]))
+        return found
 
     def give_back(self, position: int, aggregates: Iterable[Aggregate | Absent]) -> None:
         """Cache what a loan current at ``position`` brings back, unless it is behind what
@@ -197,8 +225,9 @@ class AggregateCache:
                     continue
                 self._entries[aggregate.id] = aggregate
                 self._entries.move_to_end(aggregate.id)
+                self._behind.pop(aggregate.id, None)
             while len(self._entries) > self._maxsize:
-                self._entries.popitem(last=False)
+                self._behind.pop(self._entries.popitem(last=False)[0], None)
 
     def close_loan(self, position: int) -> None:
         with self._lock:
@@ -225,8 +254,10 @@ class Loan:
     def take(self, aggregate_ids: Iterable[UUID]) -> None:
         """Borrow these too: the cached ones, and the rest read together from the store."""
         wanted = [i for i in dict.fromkeys(aggregate_ids) if i not in self.found]
-        taken, missing = self._cache.take_cached(wanted)
+        taken, behind, missing = self._cache.take_cached(wanted)
         self.found.update(taken)
+        if behind:
+            self.found.update(self._cache.bring_forward(behind))
         if missing:
             self.found.update(self._cache.load(missing))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from typing import Any, ClassVar, TypeVar
@@ -45,6 +46,8 @@ class Skolefravaer(Application[UUID]):
         self._session_options = session_options
         self.keys = keys
         super().__init__(env=env)
+        self.writing = threading.RLock()
+        """Held by ingestion while it decides and stores a batch (``Ingestor``)."""
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         """eventsourcing's factory; on PostgreSQL its pool's connections carry

@@ -81,3 +81,24 @@ def test_a_batch_of_many_megabytes_is_stored_outside_a_pipeline(pg_service: Serv
     assert isinstance(recorder, UnpipelinedRecorder)
     ids = recorder.insert_events(rows)
     assert ids is not None and list(ids) == sorted(ids) and len(ids) == len(rows)
+
+
+def test_a_cached_pupil_another_process_wrote_is_brought_forward(
+        pg_environ: dict[str, str]) -> None:
+    first, second = (build(Settings.from_environ(pg_environ)) for _ in range(2))
+    try:
+        pupil = new_pupil()
+        key = pupil_aggregate_id(TENANT, UUID(pupil))
+        first.ingestor.ingest([enrolled(pupil), absent(pupil, "2026-09-01")])
+        second.ingestor.ingest([absent(pupil, "2026-09-02"), absent(pupil, "2026-09-03")])
+
+        # Decided on the cached pupil with the second process's two events applied.
+        [outcome] = first.ingestor.ingest([absent(pupil, "2026-09-04")])
+
+        assert outcome.status == "accepted"
+        assert cached_and_stored(first, key) == (5, 5)
+        assert first.app.peek(key, lambda p: p.version) == \
+            second.app.repository.get(key).version
+    finally:
+        first.close()
+        second.close()

@@ -1,10 +1,13 @@
-"""The integrator's night: 50,000 events posted over HTTP to gunicorn on PostgreSQL.
+"""The integrator's night: events posted over HTTP to gunicorn on PostgreSQL, beside the
+same events ingested in-process, in the same run.
 
     python -m benchmarks.http_ingest --postgres "host=127.0.0.1 user=postgres dbname=test"
 
-Starts gunicorn with deploy/gunicorn.conf.py (2 workers) in a fresh schema, then posts
-``--events`` events in batches of ``--batch`` from 1 and from 4 concurrent clients and
-prints events/s. Numbers, not assertions; compare ratios within one run.
+Ingests ``--events`` events of ``benchmarks.ingest``'s workload in batches of ``--batch``
+in this process (the in-process figure), then starts gunicorn with
+deploy/gunicorn.conf.py (2 workers) in a fresh schema and posts the same events from 1
+and from 4 concurrent clients. Prints events/s, the ratio to in-process and the workers'
+peak RSS. Numbers, not assertions; compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -12,12 +15,9 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-import uuid
+from pathlib import Path
 
-import psycopg
-
-from benchmarks.ingest import workload
-from tests.conftest import postgres_environ
+from benchmarks.ingest import Schema, ingest, workload
 from tests.support.http import Gunicorn, call
 
 # A run of seconds, for benchmarks.smoke.
@@ -42,6 +42,36 @@ def post_all(base: str, events: list[dict[str, object]], batch: int, clients: in
     return len(events) / (time.perf_counter() - started)
 
 
+def peak_rss(parent: int) -> list[float]:
+    """The peak RSS (MB, the kernel's VmHWM) of each child of ``parent``: gunicorn's
+    workers."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines()
+                          if ":" in line)
+        except OSError:  # exited meanwhile
+            continue
+        if int(fields.get("PPid", "0")) == parent and "VmHWM" in fields:
+            peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
+    return sorted(peaks)
+
+
+def over_http(conninfo: str, events: int, batch: int, clients: int, pupils: int
+              ) -> tuple[float, list[float]]:
+    with Schema(conninfo) as environ:
+        server = Gunicorn({**environ, "SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS": "false"},
+                          workers=2)
+        try:
+            setup, facts = workload(events, pupils=pupils)
+            call("POST", f"{server.base}/v1/events", {"events": setup[:1000]})
+            call("POST", f"{server.base}/v1/events", {"events": setup[1000:]})
+            rate = post_all(server.base, facts, batch, clients)
+            return rate, peak_rss(server.process.pid)
+        finally:
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", required=True)
@@ -49,23 +79,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--pupils", type=int, default=2000)
     args = parser.parse_args()
+    with Schema(args.postgres) as environ:
+        figures = ingest(environ, args.batch, args.events, args.pupils)
+    in_process = args.events / figures.seconds
+    print(f"{args.events} events, batches of {args.batch}, PostgreSQL:")
+    print(f"  in-process   {in_process:>8,.0f} ev/s  peak RSS {figures.rss:,.0f} MB")
     for clients in (1, 4):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-        server = Gunicorn({**postgres_environ(args.postgres, schema),
-                           "SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS": "false"}, workers=2)
-        try:
-            setup, events = workload(args.events, pupils=args.pupils)
-            call("POST", f"{server.base}/v1/events", {"events": setup[:1000]})
-            call("POST", f"{server.base}/v1/events", {"events": setup[1000:]})
-            rate = post_all(server.base, events, args.batch, clients)
-            print(f"{args.events} events, batches of {args.batch}, {clients} client(s): "
-                  f"{rate:,.0f} events/s")
-        finally:
-            server.stop()
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        rate, peaks = over_http(args.postgres, args.events, args.batch, clients,
+                                 args.pupils)
+        print(f"  HTTP, {clients} client{'s' if clients > 1 else ' '} {rate:>8,.0f} ev/s  "
+              f"{rate / in_process:.2f} × in-process  workers' peak RSS "
+              f"{', '.join(f'{p:,.0f}' for p in peaks)} MB")
 
 
 if __name__ == "__main__":

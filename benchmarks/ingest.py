@@ -8,8 +8,9 @@ The workload of issue 15: 10 schools, ``--pupils`` pupils (2,000), absences by d
 lesson, late arrivals and notices, half of the events on a tenth of the pupils. The events
 are posted through the Ingestor in batches of each ``--batch`` size (a fresh schema per
 size). On PostgreSQL the rows the project stored in its events table are then written
-again, in the same batches, into a fresh schema by eventsourcing's own recorder (table
-lock, executemany, notify): the "raw" figure of the same data in the same run.
+again, in the same batches, into a fresh schema by the recorder the project's store uses
+(eventsourcing's, table lock, notify and insert, outside psycopg's pipeline mode, see
+``services.store.recorder``): the "raw" figure of the same data in the same run.
 
 Printed: events/s and CPU seconds for both, their ratio, ms per 1,000 events by tenth of
 the log (a cost that grows with history shows as a rising row) and the process's peak
@@ -33,10 +34,11 @@ from typing import Any
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory, StoredEvent
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from services.bootstrap import build
 from services.config import Settings
+from services.store.recorder import UnpipelinedRecorder
 from tests.conftest import postgres_environ
 from tests.support.events import absent, enrolled, envelope, notice
 
@@ -158,8 +160,9 @@ def stored_rows(conninfo: str, schema: str, skip: int) -> list[StoredEvent]:
 
 
 def raw(environ: dict[str, str], rows: list[StoredEvent], sizes: list[int]) -> Figures:
-    """The same rows written in the same batches by eventsourcing's recorder alone."""
-    factory: Any = InfrastructureFactory.construct(Environment("skolefravaer", environ))
+    """The same rows written in the same batches by the store's recorder alone."""
+    factory: Any = InfrastructureFactory.construct(Environment("skolefravaer", {
+        **environ, "APPLICATION_RECORDER_TOPIC": get_topic(UnpipelinedRecorder)}))
     recorder = factory.application_recorder()
     figures = Figures()
     try:

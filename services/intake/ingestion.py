@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,9 +23,12 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from marshmallow import Schema
 
+from domain.case import case_aggregate_id
 from domain.disposal import DataDisposed
 from domain.envelope import Actor, Envelope, Role
 from domain.errors import RuleViolation
+from domain.municipality import municipality_aggregate_id
+from domain.pupil import pupil_aggregate_id
 from services.intake.authority import Author
 from services.intake.contract import (
     DATA_SCHEMAS,
@@ -102,10 +106,11 @@ class Ingestor:
         for attempt in range(self.attempts):
             try:
                 # Deciding reads receipts and aggregates: an outage there is an outage too.
-                outcomes, uow = self._decide(raw_events, poster)
-                # The events in batch order, then the aggregates (their pending events
-                # already taken) so that eventsourcing takes their snapshots.
-                recordings = self.app.save(*uow.pending, *uow.aggregates) if uow.pending else []
+                # One batch of the process at a time: deciding holds the GIL, so threads
+                # gain nothing by deciding together, and batches about the same pupils
+                # would only lose races to each other (another process's still can).
+                with self.app.writing:
+                    outcomes, recordings = self._attempt(raw_events, poster)
             except IntegrityError:
                 # Another writer stored an event of the same pupil or the same event_id
                 # first; decide again against what is now stored, after a jittered pause
@@ -116,7 +121,6 @@ class Ingestor:
             except DataDisposed:
                 # A pupil of the batch was disposed of since this process cached it (its
                 # key is gone): decide again from the store, which refuses its events.
-                self.app.forget(a.id for a in uow.aggregates)
                 continue
             except OUTAGES as error:
                 # eventsourcing has already retried (lock timeout, lost connection).
@@ -126,19 +130,35 @@ class Ingestor:
             return outcomes
         raise StoreUnavailable("the batch kept conflicting with concurrent writers")
 
-    def _decide(self, raw_events: list[dict[str, Any]], poster: _Poster
-                ) -> tuple[list[Outcome], UnitOfWork]:
+    def _attempt(self, raw_events: list[dict[str, Any]], poster: _Poster
+                 ) -> tuple[list[Outcome], list[Any]]:
+        """Decide the batch and store it. Its aggregates are changed in place, not copied:
+        whatever fails (a lost race, an outage, a bug), they are dropped, and the next
+        attempt (or batch) reads them again from the store."""
         ids = {UUID(e) for e in map(_event_id_of, raw_events) if e is not None}
-        uow = UnitOfWork(self.app, ids)  # every receipt of the batch in one query
+        uow = UnitOfWork(self.app, ids, _named(raw_events))  # each in one query
+        try:
+            outcomes = self._decide(uow, raw_events, poster)
+            # The events in batch order, with the aggregates, whose snapshots are taken.
+            recordings = self.app.record(uow.pending, uow.aggregates) if uow.pending else []
+        except BaseException:
+            uow.drop()
+            raise
+        uow.keep()
+        return outcomes, recordings
+
+    def _decide(self, uow: UnitOfWork, raw_events: list[dict[str, Any]], poster: _Poster
+                ) -> list[Outcome]:
         now = self.clock()
         outcomes = []
         for index, raw in enumerate(raw_events):
             try:
                 outcomes.append(self._decide_one(uow, index, raw, now, poster))
             except Rejected as rejection:
+                uow.undo_half_done()
                 outcomes.append(Outcome(index, _event_id_of(raw), "rejected",
                                         problems=rejection.problems))
-        return outcomes, uow
+        return outcomes
 
     def _decide_one(self, uow: UnitOfWork, index: int, raw: dict[str, Any], now: datetime,
                     poster: _Poster) -> Outcome:
@@ -234,6 +254,24 @@ class _Poster:
             return self.author.actor_of(fields["actor"])
         except RuleViolation as violation:
             raise _refused(violation) from None
+
+
+def _named(raw_events: list[dict[str, Any]]) -> list[UUID]:
+    """The aggregates a batch names (its municipalities, its pupils and their cases), to
+    read before deciding, together; ill-formed names are left to the contract to refuse."""
+    named: list[UUID] = []
+    tenants: set[str] = set()
+    for raw in raw_events:
+        tenant, data = raw.get("tenant"), raw.get("data")
+        if not isinstance(tenant, str):
+            continue
+        if tenant not in tenants:
+            tenants.add(tenant)
+            named.append(municipality_aggregate_id(tenant))
+        with suppress(ValueError, TypeError, AttributeError):
+            pupil_id = UUID(str(data.get("pupil_id")))  # type: ignore[union-attr]
+            named += [pupil_aggregate_id(tenant, pupil_id), case_aggregate_id(tenant, pupil_id)]
+    return named
 
 
 def _refused(violation: RuleViolation) -> Rejected:

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Mapper
+from eventsourcing.application import Application, ProcessingEvent, Repository
+from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Mapper, Recording
 from eventsourcing.postgres import PostgresFactory
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from domain.case import FollowUpCase
 from domain.pupil import Pupil
 from domain.read_log import ReadLog
 from projections.transcoding import register_domain_transcodings
+from services.store.aggregate_cache import AggregateCache
 from services.store.pupil_keys import PupilKeyMapper, PupilKeys
+from services.store.recorder import UnpipelinedRecorder
 
 T = TypeVar("T")
 
@@ -44,13 +46,18 @@ class Skolefravaer(Application[UUID]):
         self._session_options = session_options
         self.keys = keys
         super().__init__(env=env)
-        self._locks = [threading.Lock() for _ in range(64)]
+        self.writing = threading.RLock()
+        """Held by ingestion while it decides and stores a batch (``Ingestor``)."""
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         """eventsourcing's factory; on PostgreSQL its pool's connections carry
         ``session_options`` (libpq ``options``: the statement and idle-in-transaction
-        timeouts). Set before the pool opens, so that no connection goes without."""
+        timeouts). Set before the pool opens, so that no connection goes without. Its
+        recorder inserts outside psycopg's pipeline mode (``services.store.recorder``)."""
         factory = super().construct_factory(env)
+        if isinstance(factory, PostgresFactory):
+            factory.env.setdefault(factory.APPLICATION_RECORDER_TOPIC,
+                                   get_topic(UnpipelinedRecorder))
         if self._session_options and isinstance(factory, PostgresFactory):
             kwargs = factory.datastore.pool.kwargs
             assert isinstance(kwargs, dict)  # eventsourcing passes its connect arguments
@@ -69,31 +76,65 @@ class Skolefravaer(Application[UUID]):
         super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
 
-    def find(self, aggregate_id: UUID) -> Any:
-        """A copy of the aggregate to change, or None when nothing was stored under this id.
+    def construct_repository(self) -> Repository[UUID]:
+        """eventsourcing's repository without its cache: ``aggregates`` is this process's
+        cache (AGGREGATE_CACHE_MAXSIZE aggregates), lent to ingestion without copies."""
+        maxsize = int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0)
+        self.aggregates = AggregateCache(self, maxsize)
+        return Repository(event_store=self.events, snapshot_store=self.snapshots)
 
-        eventsourcing copies a cached aggregate outside the lock under which another thread
-        fast-forwards that same object, and a copy taken mid-update fails ("dictionary
-        changed size during iteration", seen as a 500 under concurrent posts): here the
-        fast-forward and the copy happen under one lock per aggregate (striped)."""
-        cached = self.repository.cache is not None
-        return self.peek(aggregate_id, lambda found: deepcopy(found) if cached else found)
+    def find(self, aggregate_id: UUID) -> Any:
+        """A copy of the aggregate to change, or None when nothing was stored under this id
+        (copied under the aggregate's lock: no loan takes it meanwhile)."""
+        return self.peek(aggregate_id, deepcopy)
 
     def forget(self, aggregate_ids: Iterable[UUID]) -> None:
         """Drop these aggregates from the cache: the next `find` reads them from the store
         (a disposed pupil's then refuses to be read)."""
-        if self.repository.cache is not None:
-            for aggregate_id in aggregate_ids:
-                with self._locks[hash(aggregate_id) % len(self._locks)], suppress(KeyError):
-                    self.repository.cache.get(aggregate_id, evict=True)
+        self.aggregates.forget(aggregate_ids)
 
     def peek(self, aggregate_id: UUID, read: Callable[[Any], T]) -> T | None:
         """What ``read`` finds in the stored aggregate, or None when nothing was stored
         under this id: under the aggregate's lock and without a copy, so ``read`` must
         change nothing and keep no reference to it."""
-        with self._locks[hash(aggregate_id) % len(self._locks)]:
-            try:
-                found: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
-            except AggregateNotFoundError:
-                return None
-            return read(found)
+        return self.aggregates.peek(aggregate_id, read)
+
+    def record(self, events: Sequence[Any], aggregates: Iterable[Aggregate]
+               ) -> list[Recording[UUID]]:
+        """``save`` of events already collected, and of the aggregates they came from (for
+        their snapshots): eventsourcing's ``save`` tells events from aggregates by runtime
+        protocol checks that cost more than writing the events."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(events)
+        processing_event.aggregates.update((a.id, a) for a in aggregates)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        self.aggregates.saved(recordings)
+        return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshots of the saved aggregates that passed a multiple of their interval, taken
+        from them as they are in memory (eventsourcing reads each again from the store to
+        take it) and stored together, in one statement."""
+        if self.snapshots is None:
+            return
+        first: dict[UUID, int] = {}
+        for event in processing_event.events:
+            first.setdefault(event.originator_id, event.originator_version)
+        snapshots = [
+            getattr(type(aggregate), "Snapshot", Snapshot).take(aggregate)
+            for aggregate_id, aggregate in processing_event.aggregates.items()
+            if aggregate_id in first and _passed_interval(
+                self.snapshotting_intervals.get(type(aggregate)), first[aggregate_id] - 1,
+                aggregate.version)]
+        if snapshots:
+            self.snapshots.put(snapshots)
+
+
+def _passed_interval(interval: int | None, before: int, after: int) -> bool:
+    return interval is not None and before // interval != after // interval

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,11 @@ from services.store.application import Skolefravaer
 from services.store.lookups import first_events
 
 KEY_FIELDS = {"leave_application": "application_id"}
+# Asked for several times per event, and a name is a hash (uuid5): the few there are, kept.
+_calendar_id = lru_cache(maxsize=4096)(calendar_aggregate_id)
+_municipality_id = lru_cache(maxsize=1024)(municipality_aggregate_id)
+NO_RULE_BOOK = RuleBook()
+"""A municipality's that adopted no rule set of its own."""
 
 
 @dataclass(frozen=True)
@@ -44,18 +50,44 @@ class Receipt:
 
 
 class UnitOfWork:
-    def __init__(self, app: Skolefravaer, event_ids: Iterable[UUID] = ()) -> None:
-        """``event_ids``: the batch's own, whose receipts are read up front, together."""
+    """The aggregates are the batch's own (borrowed from the process's cache, see
+    ``services.store.aggregate_cache``) until ``keep`` (the batch was stored) or ``drop``
+    (it was not: nothing it changed in memory is kept)."""
+
+    def __init__(self, app: Skolefravaer, event_ids: Iterable[UUID] = (),
+                 aggregate_ids: Iterable[UUID] = ()) -> None:
+        """``event_ids``: the batch's own, whose receipts are read up front, together;
+        ``aggregate_ids``: the aggregates it names, read up front, together."""
         self._app = app
         self._aggregates: dict[UUID, Aggregate | None] = {}
         self.pending: list[Any] = []
         self._receipts: dict[UUID, Receipt | None] = dict.fromkeys(event_ids)
         self._receipts.update(self._stored_receipts(event_ids))
+        self._loan = app.aggregates.lend(aggregate_ids)
+        self._rule_sets: dict[tuple[str, date], tuple[RuleBook, RuleSet]] = {}
+
+    def keep(self) -> None:
+        """The batch was stored: its aggregates (not its receipts, never asked again)
+        are current, and go back to the cache."""
+        self._loan.keep(a for a in self.aggregates if not isinstance(a, IngestionReceipt))
+
+    def drop(self) -> None:
+        self._loan.drop()
+
+    def undo_half_done(self) -> None:
+        """After a refused command: an aggregate it changed before another refused is
+        read again, with what the batch accepted of it before (a domain method checks
+        before it changes anything, but a handler may change the pupil and then have
+        the case refuse)."""
+        for aggregate in self.aggregates:
+            if aggregate.pending_events:
+                self._aggregates[aggregate.id] = self._loan.reload(
+                    aggregate.id, [e for e in self.pending if e.originator_id == aggregate.id])
 
     def get(self, aggregate_id: UUID) -> Any:
         if aggregate_id not in self._aggregates:
             try:
-                self._aggregates[aggregate_id] = self._app.find(aggregate_id)
+                self._aggregates[aggregate_id] = self._loan.get(aggregate_id)
             except DataDisposed:
                 # Its key is destroyed: nothing more can be added to what no one may read.
                 raise RuleViolation("pupil_data_disposed", "this pupil's data was disposed "
@@ -103,7 +135,7 @@ class UnitOfWork:
         enrolment = pupil.enrolments.get(school_year_of(day))
         if enrolment is None:
             return None
-        published = self.get(calendar_aggregate_id(tenant, enrolment.school_id,
+        published = self.get(_calendar_id(tenant, enrolment.school_id,
                                                    enrolment.school_year))
         return None if published is None else published.calendar
 
@@ -111,12 +143,18 @@ class UnitOfWork:
         return SchoolDays(self.calendar(tenant, pupil, day))
 
     def municipality(self, tenant: str) -> Municipality:
-        found = self.get(municipality_aggregate_id(tenant))
+        found = self.get(_municipality_id(tenant))
         return found if found is not None else Municipality(tenant)
 
     def rules(self, tenant: str, day: date) -> RuleSet:
-        found = self.get(municipality_aggregate_id(tenant))
-        return (found.rule_book if found is not None else RuleBook()).on(day)
+        """The rule set in force on ``day``, worked out once per day of the batch (while
+        the municipality's rule book stays the one it was)."""
+        found = self.get(_municipality_id(tenant))
+        book = found.rule_book if found is not None else NO_RULE_BOOK
+        known = self._rule_sets.get((tenant, day))
+        if known is None or known[0] is not book:
+            known = self._rule_sets[(tenant, day)] = (book, book.on(day))
+        return known[1]
 
     def referenced(self, tenant: str, kind: str, key: str, *, field: str,
                    rule: str | None = None) -> Any:

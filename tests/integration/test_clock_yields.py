@@ -4,12 +4,10 @@ first) is tried again in smaller batches, down to a single task, which gets thro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from marshmallow import Schema
 
 from services.bootstrap import build
 from services.config import Settings
@@ -32,9 +30,9 @@ class ContestedIngestor(Ingestor):
         self.days = days
         self.contested = 0
 
-    def _decide(self, raw_events: list[dict[str, Any]], schemas: Mapping[str, Schema]
-                ) -> tuple[list[Outcome], UnitOfWork]:
-        decided = super()._decide(raw_events, schemas)
+    def _decide(self, uow: UnitOfWork, raw_events: list[dict[str, Any]], poster: Any
+                ) -> list[Outcome]:
+        decided = super()._decide(uow, raw_events, poster)
         if len(raw_events) > 1:
             pupil = raw_events[0]["data"]["pupil_id"]
             [written] = self.client.ingest([absent(pupil, next(self.days), occurred_at=LATER)])

@@ -35,6 +35,7 @@ ZERO: Figures = (0,) * len(FIGURES)
 Pupil = tuple[str, str]  # (tenant, pupil id)
 
 _COLUMNS = ", ".join(FIGURES)
+_PERIODS = {"status_day": "day", "pupil_status": "school_year"}
 TABLES = tuple(
     f"""CREATE TABLE IF NOT EXISTS {table} (
         tenant TEXT NOT NULL,
@@ -42,7 +43,14 @@ TABLES = tuple(
         {period} TEXT NOT NULL,
         {", ".join(f"{name} INTEGER NOT NULL" for name in FIGURES)},
         PRIMARY KEY (tenant, pupil_id, {period})
-    )""" for table, period in (("status_day", "day"), ("pupil_status", "school_year")))
+    )""" for table, period in _PERIODS.items())
+_UPSERT = {table: f"INSERT INTO {table} (tenant, pupil_id, {period}, {_COLUMNS}) VALUES "
+           f"(:tenant, :pupil_id, :key, {', '.join(':' + name for name in FIGURES)}) "
+           f"ON CONFLICT (tenant, pupil_id, {period}) DO UPDATE SET "
+           + ", ".join(f"{name} = excluded.{name}" for name in FIGURES)
+           for table, period in _PERIODS.items()}
+_DELETE = {table: f"DELETE FROM {table} WHERE tenant = :tenant AND pupil_id = :pupil_id "
+           f"AND {period} = :key" for table, period in _PERIODS.items()}
 
 
 def fold(batch: Batch, touched: Collection[tuple[str, UUID]], end: int | None) -> None:
@@ -70,14 +78,13 @@ def _recount(batch: Batch, spans: dict[Pupil, list[tuple[date, date]]],
         kept = years.setdefault(pupil, {})
         was = dict(kept)
         for day, new, old in _changed(facts.get(pupil, []), stored.get(pupil, {}), pupil_spans):
-            _write(batch, "status_day", "day", pupil, day.isoformat(), new, old)
+            _write(batch, "status_day", pupil, day.isoformat(), new, old)
             year = school_year_of(day)
             kept[year] = tuple(k + n - o for k, n, o in
                                zip(kept.get(year, ZERO), new, old, strict=True))
         # Each year once, at its sum: a year may pass through zero on the way.
         for year in sorted(y for y, figures in kept.items() if figures != was.get(y, ZERO)):
-            _write(batch, "pupil_status", "school_year", pupil, year, kept[year],
-                   was.get(year, ZERO))
+            _write(batch, "pupil_status", pupil, year, kept[year], was.get(year, ZERO))
 
 
 def _changed(standing: list[StoredFact], before: dict[date, Figures],
@@ -100,20 +107,14 @@ def figures_of_day(standing: list[StoredFact], day: date) -> Figures:
             totals.lessons.undocumented, totals.late_arrivals, totals.left_school, len(dated))
 
 
-def _write(batch: Batch, table: str, period: str, pupil: Pupil, key: str, new: Figures,
-           old: Figures) -> None:
+def _write(batch: Batch, table: str, pupil: Pupil, key: str, new: Figures, old: Figures
+           ) -> None:
     """Queue a day's or a year's new figures; a row of zeros is no row, as in a rebuild."""
     row = {"tenant": pupil[0], "pupil_id": pupil[1], "key": key}
     if new != ZERO:
-        batch.insert(
-            f"INSERT INTO {table} (tenant, pupil_id, {period}, {_COLUMNS}) VALUES (:tenant, "
-            f":pupil_id, :key, {', '.join(':' + name for name in FIGURES)}) ON CONFLICT "
-            f"(tenant, pupil_id, {period}) DO UPDATE SET "
-            + ", ".join(f"{name} = excluded.{name}" for name in FIGURES),
-            {**row, **dict(zip(FIGURES, new, strict=True))})
+        batch.insert(_UPSERT[table], {**row, **dict(zip(FIGURES, new, strict=True))})
     elif old != ZERO:
-        batch.update(f"DELETE FROM {table} WHERE tenant = :tenant AND pupil_id = :pupil_id "
-                     f"AND {period} = :key", row)
+        batch.update(_DELETE[table], row)
 
 
 def _days(tx: Transaction, pupils: list[Pupil], low: date, high: date

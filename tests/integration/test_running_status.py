@@ -7,6 +7,7 @@ into another school year and back, granted leave, late arrivals and leaving scho
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ import psycopg
 import pytest
 
 from domain.school_year import school_year_of
-from projections import absence, outbox
+from projections import absence, disposal, outbox
 from projections.db import Transaction
 from projections.follower import Follower
 from projections.pupil_views import PupilViews
@@ -22,6 +23,7 @@ from services.bootstrap import Service, build
 from services.config import Settings
 from tests.conftest import postgres_environ
 from tests.support.events import (
+    TENANT,
     absent,
     applied_for_leave,
     certificate,
@@ -82,7 +84,7 @@ def logged(postgres_conninfo: str) -> Any:
 
 def recounted(tx: Transaction) -> dict[tuple[str, str, str], Figures]:
     """Each (tenant, pupil, school year) with standing facts: its figures counted afresh."""
-    found = {}
+    found: dict[tuple[str, str, str], Figures] = {}
     for tenant, pupil in tx.execute("SELECT DISTINCT tenant, pupil_id FROM absence_fact "
                                     "ORDER BY tenant, pupil_id"):
         stored = absence.facts(tx, UUID(pupil), tenant)
@@ -148,3 +150,18 @@ def statuses(tx: Transaction, position: int) -> list[dict[str, Any]]:
     return [json.loads(body) for body, in tx.execute(
         "SELECT body FROM outbox WHERE topic = :topic AND position = :position ORDER BY seq",
         {"topic": outbox.STATUS_TOPIC, "position": position})]
+
+
+@pytest.mark.rule("PRIV-4")
+def test_a_disposal_purges_the_pupils_running_figures(logged: tuple[Service, list[str]]
+                                                      ) -> None:
+    service, (gone, kept_on, *_) = logged
+    with service.views.transaction() as tx:
+        PupilViews().clear(tx)
+    service.pupil_views.catch_up()
+    with service.views.transaction() as tx:
+        disposal.purge(tx, TENANT, UUID(gone), datetime.now(UTC), "absence_record")
+        left = {table: dict(tx.execute(f"SELECT pupil_id, COUNT(*) FROM {table} "
+                                       "GROUP BY pupil_id ORDER BY pupil_id"))
+                for table in ("status_day", "pupil_status")}
+    assert all(gone not in rows and rows[kept_on] > 0 for rows in left.values()), left

@@ -53,8 +53,11 @@ class PupilViews:
               "pupil_disposal", "status_day", "pupil_status")
 
     def create_tables(self, tx: Transaction) -> None:
-        for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES,
-                          *school_routine.TABLES, *pupil_log.TABLES,
+        # CREATE INDEX locks its table even when the index exists. A batch writes pupil_log
+        # before any other table, so a process starting beside a running worker locks it
+        # first too: taken in the other order, the two deadlock.
+        for statement in (*pupil_log.TABLES, *absence.TABLES, *concerns.TABLES,
+                          *requests.TABLES, *cases.TABLES, *school_routine.TABLES,
                           *status.TABLES, disposal.TABLE):
             tx.execute(statement)
         outbox.create(tx)

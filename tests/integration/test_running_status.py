@@ -72,14 +72,16 @@ def logged(postgres_conninfo: str) -> Any:
     with psycopg.connect(postgres_conninfo, autocommit=True) as connection:
         connection.execute(f"CREATE SCHEMA {schema}")
     service = build(Settings.from_environ(postgres_environ(postgres_conninfo, schema)))
-    pupils = [new_pupil() for _ in range(3)]
-    for pupil in pupils:
-        outcomes = service.ingestor.ingest(year_of_changes(pupil))
-        assert {o.status for o in outcomes} == {"accepted"}, [o.problems for o in outcomes]
-    yield service, pupils
-    service.close()
-    with psycopg.connect(postgres_conninfo, autocommit=True) as connection:
-        connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        pupils = [new_pupil() for _ in range(3)]
+        for pupil in pupils:
+            outcomes = service.ingestor.ingest(year_of_changes(pupil))
+            assert {o.status for o in outcomes} == {"accepted"}, [o.problems for o in outcomes]
+        yield service, pupils
+    finally:
+        service.close()
+        with psycopg.connect(postgres_conninfo, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def recounted(tx: Transaction) -> dict[tuple[str, str, str], Figures]:

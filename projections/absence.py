@@ -60,8 +60,14 @@ TABLES = (
         corrected_by TEXT,
         position BIGINT NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS absence_fact_pupil ON absence_fact (pupil_id, tenant, from_day)",
+    # By the last day a fact covers: the facts around a day are those ending on or after
+    # it (few, the log being mostly in date order), not all those starting before it.
+    "DROP INDEX IF EXISTS absence_fact_pupil",  # by the first day, which no read used
+    "CREATE INDEX IF NOT EXISTS absence_fact_until ON absence_fact (pupil_id, tenant, to_day)",
 )
+
+TOUCHED = "absence_fact_days"
+"""A batch's (tenant, pupil) -> the spans of days its facts and corrections may change."""
 
 # Reads take the caller's tenant once callers are authenticated; None reads any tenant.
 FOR_PUPIL = "WHERE pupil_id = :pupil_id AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
@@ -127,6 +133,24 @@ def record_fact(batch: Batch, event_id: UUID, tenant: str, pupil_id: UUID, row: 
         "ON CONFLICT (event_id) DO NOTHING",
         {"event_id": str(event_id), "tenant": tenant, "pupil_id": str(pupil_id),
          "position": position, **_columns(row)})
+    _touch(batch, tenant, str(pupil_id), row.from_day, row.to_day)
+
+
+def _touch(batch: Batch, tenant: str, pupil_id: str, first: date, last: date) -> None:
+    batch.state(TOUCHED).setdefault((tenant, pupil_id), []).append((first, last))
+
+
+def load_corrected(batch: Batch, corrected: list[UUID]) -> None:
+    """Read once, before the batch changes them, the days of the facts its corrections
+    replace or void: their figures change too."""
+    if not corrected:
+        return
+    where, params = batch.tx.one_of("ids", sorted({str(e) for e in corrected}))
+    for tenant, pupil_id, from_day, to_day in batch.tx.execute(
+            "SELECT tenant, pupil_id, from_day, to_day FROM absence_fact WHERE event_id "
+            + where + " ORDER BY event_id", params):
+        _touch(batch, tenant, pupil_id, date.fromisoformat(from_day),
+               date.fromisoformat(to_day))
 
 
 # One statement for voiding and replacing, so that corrections of one fact in one batch
@@ -141,12 +165,16 @@ CORRECTION = (
     "corrected_by = :correction WHERE event_id = :event_id")
 
 
-def correct_fact(batch: Batch, corrected: UUID, correction: UUID,
-                 replacement: FactRow | None) -> None:
+def correct_fact(batch: Batch, tenant: str, pupil_id: UUID, corrected: UUID,
+                 correction: UUID, replacement: FactRow | None) -> None:
+    """Void or replace the fact ``corrected`` (of the pupil's, read by `load_corrected`
+    if an earlier batch wrote it)."""
     columns = (dict.fromkeys(("kind", "from_day", "to_day", "period", "periods",
                               "received_on")) if replacement is None else _columns(replacement))
     batch.update(CORRECTION, {"event_id": str(corrected), "correction": str(correction),
                               "void": int(replacement is None), **columns})
+    if replacement is not None:
+        _touch(batch, tenant, str(pupil_id), replacement.from_day, replacement.to_day)
 
 
 def _columns(row: FactRow) -> dict[str, Any]:
@@ -174,16 +202,30 @@ def facts(tx: Transaction, pupil_id: UUID, tenant: str | None) -> list[StoredFac
     return [_stored(*row) for row in rows]
 
 
-def facts_of(tx: Transaction, pupils: Collection[tuple[str, UUID]]
-             ) -> dict[tuple[str, UUID], list[StoredFact]]:
-    """The standing facts of each (tenant, pupil), read in one query, each in log order."""
-    where, params = tx.one_of("ids", sorted({str(pupil) for _, pupil in pupils}))
-    rows = tx.execute("SELECT tenant, pupil_id, " + FACT_COLUMNS + " FROM absence_fact "
-                      "WHERE pupil_id " + where + " AND void = 0 "
-                      "ORDER BY pupil_id, tenant, position, event_id", params)
-    found: dict[tuple[str, UUID], list[StoredFact]] = {pupil: [] for pupil in pupils}
-    for tenant, pupil_id, *fact in rows:
-        found.setdefault((tenant, UUID(pupil_id)), []).append(_stored(*fact))
+def of_pupils(tx: Transaction, pupils: Collection[tuple[str, str]]
+              ) -> tuple[str, dict[str, Any]]:
+    """A condition true for the rows of each (tenant, pupil id) in ``pupils`` — and of a
+    few more, for the caller to leave out — in the columns the pupil tables' keys and
+    indexes begin with, so that an index answers it."""
+    tenants, tenant_params = tx.one_of("tenants", sorted({t for t, _ in pupils}))
+    ids, id_params = tx.one_of("ids", sorted({p for _, p in pupils}))
+    return f"tenant {tenants} AND pupil_id {ids}", {**tenant_params, **id_params}
+
+
+def facts_between(tx: Transaction, pupils: list[tuple[str, str]], first: date, last: date
+                  ) -> dict[tuple[str, str], list[StoredFact]]:
+    """The standing facts of each (tenant, pupil id) that cover a day from ``first`` to
+    ``last``, in log order: all there is to count those days by."""
+    where, params = of_pupils(tx, pupils)
+    wanted = set(pupils)
+    found: dict[tuple[str, str], list[StoredFact]] = {}
+    for tenant, pupil_id, *fact in tx.execute(
+            "SELECT tenant, pupil_id, " + FACT_COLUMNS + " FROM absence_fact WHERE " + where
+            + " AND void = 0 AND to_day >= :first AND from_day <= :last "
+            "ORDER BY pupil_id, tenant, position, event_id",
+            {**params, "first": first.isoformat(), "last": last.isoformat()}):
+        if (tenant, pupil_id) in wanted:
+            found.setdefault((tenant, pupil_id), []).append(_stored(*fact))
     return found
 
 

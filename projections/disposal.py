@@ -21,7 +21,7 @@ TABLE = """CREATE TABLE IF NOT EXISTS pupil_disposal (
 
 PUPIL_TABLES = ("pupil_year", "absence_fact", "concern", "leave_application",
                 "diploma_request", "case_state", "case_stage", "case_task", "case_record",
-                "lesson_day", "pupil_log")
+                "lesson_day", "pupil_log", "status_day", "pupil_status")
 
 
 def purge(tx: Transaction, tenant: str, pupil_id: UUID, disposed_at: datetime,

@@ -9,7 +9,7 @@ from the event that recorded the decision; this projection only folds them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,6 @@ from domain.disposal import Disposal
 from domain.pupil import Pupil
 from domain.records import Absence, AbsenceScope
 from domain.school_routine import SchoolRoutine
-from domain.school_year import school_year_of
 from projections import (
     absence,
     cases,
@@ -29,6 +28,7 @@ from projections import (
     pupil_log,
     requests,
     school_routine,
+    status,
     tasks_due,
 )
 from projections.batch import Batch
@@ -50,11 +50,15 @@ class PupilViews:
     TABLES = ("pupil_year", "absence_fact", "concern", "school_calendar",
               "leave_application", "diploma_request", "outbox", "case_state", "case_stage",
               "case_task", "case_record", "lesson_day", "school_routine", "pupil_log",
-              "pupil_disposal")
+              "pupil_disposal", "status_day", "pupil_status")
 
     def create_tables(self, tx: Transaction) -> None:
-        for statement in (*absence.TABLES, *concerns.TABLES, *requests.TABLES, *cases.TABLES,
-                          *school_routine.TABLES, *pupil_log.TABLES, disposal.TABLE):
+        # CREATE INDEX locks its table even when the index exists. A batch writes pupil_log
+        # before any other table, so a process starting beside a running worker locks it
+        # first too: taken in the other order, the two deadlock.
+        for statement in (*pupil_log.TABLES, *absence.TABLES, *concerns.TABLES,
+                          *requests.TABLES, *cases.TABLES, *school_routine.TABLES,
+                          *status.TABLES, disposal.TABLE):
             tx.execute(statement)
         outbox.create(tx)
 
@@ -70,19 +74,21 @@ class PupilViews:
 
     def fold(self, tx: Transaction, batch: Sequence[LoggedEvent], end: int | None = None
              ) -> None:
-        """Apply a batch's events in log order, then (with ``end``) queue the status at
-        ``end`` of each pupil they touched. Nothing is kept from one batch to the next:
-        each call has its own `Batch`, so two threads may fold at once."""
+        """Apply a batch's events in log order, count again the days they touched, then
+        (with ``end``) queue the status at ``end`` of each pupil they touched. Nothing is
+        kept from one batch to the next: each call has its own `Batch`, so two threads may
+        fold at once."""
         writes = Batch(tx)
         events = [logged.event for logged in batch]
         cases.load(writes, events)
         requests.load(writes, [(e.envelope.tenant, e.application_id) for e in events
                                if isinstance(e, Pupil.LeaveDecided)])
+        absence.load_corrected(writes, [e.corrects_event_id for e in events
+                                        if isinstance(e, Pupil.RecordCorrected)])
         touched = {pupil for logged in batch if (pupil := self.apply(writes, logged))}
         writes.flush()
-        if end is not None and touched:
-            self._statuses(writes, touched, end)
-            writes.flush()
+        status.fold(writes, touched, end)
+        writes.flush()
 
     def apply(self, batch: Batch, logged: LoggedEvent) -> tuple[str, UUID] | None:
         """Apply one event; answer the (tenant, pupil) whose status it may have changed."""
@@ -124,8 +130,8 @@ class PupilViews:
         elif isinstance(event, Pupil.RecordCorrected):
             # A corrected notice keeps the day it was first received (ABS-5).
             replacement = absence.fact_row(event.replacement) if event.replacement else None
-            absence.correct_fact(batch, event.corrects_event_id, event.envelope.event_id,
-                                 replacement)
+            absence.correct_fact(batch, tenant, pupil_id, event.corrects_event_id,
+                                 event.envelope.event_id, replacement)
             _lesson(batch, tenant, pupil_id, event.replacement, position)
         elif isinstance(event, Pupil.LeaveApplied):
             requests.record_application(batch, tenant, pupil_id, event.application,
@@ -140,37 +146,6 @@ class PupilViews:
         elif isinstance(event, Pupil.CauseAttachmentRequested):
             requests.record_request(batch, tenant, pupil_id, requests.CAUSE_ATTACHMENT,
                                     event.request, event.decision, position)
-
-    @staticmethod
-    def _statuses(batch: Batch, touched: Collection[tuple[str, UUID]], end: int) -> None:
-        """The latest status of each pupil the batch touched, for the compacted topic:
-        their facts, years and concerns read in one query each."""
-        tx = batch.tx
-        stored_of = absence.facts_of(tx, touched)
-        where, params = tx.one_of("ids", sorted({str(pupil) for _, pupil in touched}))
-        years: dict[tuple[str, str], str] = {}
-        for tenant, pupil, year in tx.execute(
-                "SELECT tenant, pupil_id, school_year FROM pupil_year WHERE pupil_id " + where
-                + " ORDER BY tenant, pupil_id, school_year", params):
-            years[(tenant, pupil)] = year  # the latest
-        raised_of: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for tenant, pupil, rule, period in tx.execute(
-                "SELECT tenant, pupil_id, rule, period FROM concern WHERE pupil_id " + where
-                + " ORDER BY tenant, pupil_id, position, rule, period", params):
-            raised_of.setdefault((tenant, pupil), []).append((rule, period))
-        for tenant, pupil_id in sorted(touched, key=str):
-            stored = stored_of[(tenant, pupil_id)]
-            latest = max((school_year_of(f.row.from_day) for f in stored),
-                         default=years.get((tenant, str(pupil_id))))
-            tally = absence.tally_of(stored, latest)
-            raised = raised_of.get((tenant, str(pupil_id)), [])
-            outbox.put(batch, end, outbox.STATUS_TOPIC, str(pupil_id), {
-                "tenant": tenant, "pupil_id": str(pupil_id), "school_year": latest,
-                "position": end, "days": tally.totals.days.as_dict(),
-                "lessons": tally.totals.lessons.as_dict(),
-                "late_arrivals": tally.totals.late_arrivals,
-                "left_school": tally.totals.left_school,
-                "concerns": [{"rule": r, "period": p} for r, p in raised]})
 
 
 def _lesson(batch: Batch, tenant: str, pupil_id: UUID, fact: Any, position: int) -> None:

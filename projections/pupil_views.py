@@ -61,6 +61,7 @@ class PupilViews:
                           *status.TABLES, disposal.TABLE):
             tx.execute(statement)
         outbox.create(tx)
+        status.backfill(tx)
 
     def clear(self, tx: Transaction) -> None:
         """Empty every table and the position, for a rebuild from the start of the log.

@@ -167,3 +167,19 @@ def test_a_disposal_purges_the_pupils_running_figures(logged: tuple[Service, lis
                                        "GROUP BY pupil_id ORDER BY pupil_id"))
                 for table in ("status_day", "pupil_status")}
     assert all(gone not in rows and rows[kept_on] > 0 for rows in left.values()), left
+
+
+def test_views_folded_before_the_running_figures_existed_get_them_when_they_start(
+        logged: tuple[Service, list[str]]) -> None:
+    service, _ = logged
+    with service.views.transaction() as tx:
+        PupilViews().clear(tx)
+    service.pupil_views.catch_up()
+    with service.views.transaction() as tx:
+        folded = kept(tx)
+        tx.execute("DROP TABLE status_day")  # as an older version left its views
+        tx.execute("DROP TABLE pupil_status")
+    with service.views.transaction() as tx:
+        PupilViews().create_tables(tx)  # what a start does
+        upgraded, expected = kept(tx), recounted(tx)
+    assert folded and upgraded == expected == folded

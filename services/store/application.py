@@ -36,9 +36,12 @@ class Skolefravaer(Application[UUID]):
     # POSTGRES_PRE_PING, 28 s).
     env: ClassVar[dict[str, str]] = {"POSTGRES_CONNECT_TIMEOUT": "3"}
     # A pupil (and the pupil's case) accumulates hundreds of events a year; loading one
-    # replays from the latest snapshot instead of from the start.
-    # So is a pupil's read log (PRIV-3), which grows with every read.
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 50, FollowUpCase: 50,
+    # replays from the latest snapshot instead of from the start. So does a pupil's read
+    # log (PRIV-3), which grows with every read. A snapshot is the whole state, which grows
+    # through the year, and ingestion keeps aggregates in memory: every 200 events (not
+    # 50) took ingestion at 60k events from 0.151 to 0.167 of the raw write, its last
+    # tenth from 1.53 to 1.21 of its first; a cold load replays at most 199 events.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Pupil: 200, FollowUpCase: 200,
                                                               ReadLog: 100}
 
     def __init__(self, env: Mapping[str, str] | None = None, *,

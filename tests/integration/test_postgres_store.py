@@ -13,6 +13,7 @@ from projections.pupil_views import PupilViews
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.intake.ingestion import StoreUnavailable
+from services.store.application import Skolefravaer
 from tests.support.events import absent, enrolled, new_pupil, notice, school_days
 from tests.support.store import stored
 
@@ -248,11 +249,15 @@ def test_a_pupil_with_hundreds_of_events_loads_from_its_snapshot(
     first = build(Settings.from_environ(pg_environ), **clock)
     pupil = new_pupil()
     days = school_days(150)
-    absences = [absent(pupil, day) for day in days[:120]]
-    first.ingestor.ingest([enrolled(pupil), *absences[:60],
-                           applied_for_leave(pupil, "p-1", days[130], days[131]),
+    every = Skolefravaer.snapshotting_intervals[Pupil]
+    # Three lessons a day: enough events to pass two snapshot intervals in one school year.
+    absences = [absent(pupil, day, period=period) for day in days[:140]
+                for period in (1, 2, 3)][:every * 2 + 20]
+    half = len(absences) // 2
+    first.ingestor.ingest([enrolled(pupil), *absences[:half],
+                           applied_for_leave(pupil, "p-1", days[-10], days[-9]),
                            decided_leave("p-1", "granted"),
-                           corrected(absences[0]["event_id"], "feil dag"), *absences[60:]])
+                           corrected(absences[0]["event_id"], "feil dag"), *absences[half:]])
     first.close()
 
     second = build(Settings.from_environ(pg_environ), **clock)  # a cold cache
@@ -264,7 +269,7 @@ def test_a_pupil_with_hundreds_of_events_loads_from_its_snapshot(
     snapshots = second.app.snapshots.get(loaded.id) if second.app.snapshots else []  # type: ignore[union-attr]
 
     assert outcome.status == "accepted"
-    # The batch passed versions 50 and 100: one snapshot, of the pupil as the batch left it.
+    # The batch passed two intervals: one snapshot, of the pupil as the batch left it.
     assert [s.originator_version for s in snapshots] == [loaded.version]
     assert loaded.standing.records[absences[0]["event_id"]] is None
     assert loaded.leave["p-1"].decision is not None

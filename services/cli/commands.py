@@ -43,7 +43,8 @@ def built_when_the_store_answers(settings: Settings, **options: Any) -> Service:
 
 
 def run_worker(args: argparse.Namespace, settings: Settings) -> int:
-    service = built_when_the_store_answers(settings, with_relay=None if args.relay else False)
+    service = built_when_the_store_answers(settings.for_worker(),
+                                           with_relay=None if args.relay else False)
     try:
         follow(service, args.shares, args.share)
     except (shares.LayoutChanged, ValueError) as error:

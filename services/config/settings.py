@@ -41,6 +41,14 @@ from services.config.issuers import DEVELOPMENT, Issuer
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """The largest request body: a batch of 1,000 events is some 300 kB to 2 MB."""
 
+API_AGGREGATE_CACHE = 20_000
+"""The API's ingestion decides about the same pupils batch after batch: a municipality's
+pupils and their cases stay in memory."""
+WORKER_AGGREGATE_CACHE = 500
+"""A worker ingests only the clock's decisions, at most 50 events a batch: a few batches'
+aggregates. Keeping all it ever loaded made its peak RSS grow with the log (×2.6 from 10k to
+200k events; `benchmarks.rss`)."""
+
 SQLITE = "eventsourcing.sqlite"
 POSTGRES = "eventsourcing.postgres"
 
@@ -118,6 +126,9 @@ class Settings(BaseSettings):
     alerts_topic: Topic = _env("SKOLEFRAVAER_ALERTS_TOPIC", "absence.alerts.v1")
     status_topic: Topic = _env("SKOLEFRAVAER_STATUS_TOPIC", "absence.pupil-status.v1")
     relay_batch_size: PositiveInt = _env("SKOLEFRAVAER_RELAY_BATCH_SIZE", 500)
+    # Aggregates a process keeps between ingestion batches (services/store/aggregate_cache):
+    # counted, not weighed, and a pupil's and case's state grows through the school year.
+    aggregate_cache_size: PositiveInt | None = _env("SKOLEFRAVAER_AGGREGATE_CACHE_SIZE")
     workers_in_process: bool | None = _env("SKOLEFRAVAER_RUN_WORKERS_IN_PROCESS")
     poll_interval: PositiveFloat = _env("SKOLEFRAVAER_POLL_INTERVAL", 0.2)
     clock_interval: PositiveFloat = _env("SKOLEFRAVAER_CLOCK_INTERVAL", 30.0)
@@ -277,6 +288,13 @@ class Settings(BaseSettings):
                 for variable in EVENTSOURCING_VARIABLES
                 if by_variable[variable] in self.model_fields_set}
 
+    def for_worker(self) -> Settings:
+        """These settings as a worker process uses them: a small aggregate cache, unless one
+        was set."""
+        if self.aggregate_cache_size is not None:
+            return self
+        return self.model_copy(update={"aggregate_cache_size": WORKER_AGGREGATE_CACHE})
+
     def notices(self) -> list[str]:
         """What start-up should warn about: settings accepted but not honoured."""
         if self.postgres_enable_db_functions:
@@ -293,10 +311,7 @@ class Settings(BaseSettings):
             "POSTGRES_LOCK_TIMEOUT": str(self.postgres_lock_timeout),
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT":
                 str(self.postgres_idle_in_transaction_timeout),
-            # Ingestion loads the same pupils batch after batch: keep them, and read only
-            # the events stored since (by this or another worker) on the next load.
-            "AGGREGATE_CACHE_MAXSIZE": "20000",
-            "AGGREGATE_CACHE_FASTFORWARD": "y",
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size or API_AGGREGATE_CACHE),
             **self.passthrough,
         }
         if self.uses_postgres:

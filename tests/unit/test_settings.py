@@ -154,3 +154,14 @@ def test_a_limit_that_cannot_be_is_named() -> None:
                          "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "soon"})) == {
         "SKOLEFRAVAER_MAX_BODY_BYTES", "POSTGRES_STATEMENT_TIMEOUT",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"}
+
+
+def test_a_worker_keeps_a_few_batches_of_aggregates_and_the_api_a_municipalitys() -> None:
+    default = Settings.from_environ({})
+    chosen = Settings.from_environ({"SKOLEFRAVAER_AGGREGATE_CACHE_SIZE": "3000"})
+
+    cache = "AGGREGATE_CACHE_MAXSIZE"
+    assert default.eventsourcing_env()[cache] == "20000"
+    assert default.for_worker().eventsourcing_env()[cache] == "500"
+    assert chosen.eventsourcing_env()[cache] == chosen.for_worker().eventsourcing_env()[
+        cache] == "3000"

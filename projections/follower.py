@@ -97,6 +97,7 @@ class ViewSink:
             # end where this one does, and two shares must never write one outbox position.
             statuses_at = batch[-1].position if batch else end
         with self.db.transaction() as tx:
+            positions.claim(tx, self.name, start)
             shares.check(tx, self.projection.name, self.share.count)
             self.projection.fold(tx, batch, statuses_at)
             positions.advance(tx, self.name, start, end)

@@ -39,6 +39,14 @@ def read_all(db: ViewDatabase) -> dict[str, int]:
     return {str(name): int(position) for name, position in rows}
 
 
+def claim(tx: Transaction, name: str, expected: int) -> None:
+    """Hold the position's row until the transaction ends, or `PositionMoved` if it is no
+    longer ``expected``. Taken before a batch writes anything: a second runner of the same
+    batch (a read's catch-up beside the worker) waits here and then stands aside, instead of
+    colliding with the first one's rows half-way (a unique violation, or a deadlock)."""
+    advance(tx, name, expected, expected)
+
+
 def advance(tx: Transaction, name: str, expected: int, new: int) -> None:
     if expected == 0:
         tx.execute("INSERT INTO projection_position (name, position) VALUES (:name, 0) "

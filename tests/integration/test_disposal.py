@@ -16,12 +16,14 @@ from domain.disposal import DataDisposed, disposal_id
 from domain.envelope import Actor, Role
 from domain.issued_dossier import IssuedDossier
 from domain.privacy import Sight
+from domain.pupil import Pupil
 from services.bootstrap import Service, build
 from services.config import Settings
 from services.evidence.verify import verify_store
 from services.reads.history import Reader
 from services.reads.issued import Disposed
 from services.store import disposal
+from services.store.application import Skolefravaer
 from tests.support.case_events import contact
 from tests.support.events import (
     TENANT,
@@ -38,6 +40,10 @@ HEALTH = ("lungebetennelse", "magesmerter", "angstplager")
 PRINCIPAL = Reader(Actor("rektor-1", Role.PRINCIPAL), Sight.of(Role.PRINCIPAL, None))
 
 
+ABSENT_DAYS = Skolefravaer.snapshotting_intervals[Pupil] // 3 + 1
+"""Days of three lesson absences each: more events than a snapshot interval."""
+
+
 @pytest.fixture
 def encrypted(pg_environ: dict[str, str]) -> Iterator[Service]:
     service = build(Settings.from_environ({
@@ -50,15 +56,16 @@ def encrypted(pg_environ: dict[str, str]) -> Iterator[Service]:
 def _record(service: Service, pupil: str) -> None:
     """A pupil with a name, an identity number and health details in every place they go:
     the enrolment, a notice's cause, a contact's result, a leave application; and enough
-    absences (55) for the pupil's stream to be snapshotted."""
-    days = school_days(56)
+    lesson absences (three a day) for the pupil's stream to be snapshotted."""
+    days = school_days(ABSENT_DAYS + 1)
     sick = notice(pupil, days[0])
     sick["data"]["cause_text"] = "Innlagt med lungebetennelse"
     leave = applied_for_leave(pupil, f"s-{pupil[:8]}", "2027-03-01", "2027-03-02")
     leave["data"]["reason"] = "Utredning for angstplager"
     service.ingestor.ingest([
         enrolled(pupil, more={"name": NAME, "national_id": NATIONAL_ID}),
-        *[absent(pupil, day) for day in days[1:]], sick, leave,
+        *[absent(pupil, day, period=period) for day in days[1:] for period in (1, 2, 3)],
+        sick, leave,
         contact(pupil, "2026-09-20T10:00:00+02:00", result="Mor forteller om magesmerter")])
     service.pupil_views.catch_up()
     service.audit_log.catch_up()
@@ -137,7 +144,8 @@ def test_a_shredded_pupil_leaves_nothing_readable_and_the_log_verifies(
     assert {table: n for table, n in hits.items() if n} == {}
     assert verify_store(encrypted.app, encrypted.views).intact
     # Others' data is untouched.
-    assert encrypted.absence.tally(UUID(kept), None, TENANT).totals.days.total == 55
+    assert encrypted.absence.tally(UUID(kept), None, TENANT).totals.lessons.total == \
+        3 * ABSENT_DAYS
 
     reader = PRINCIPAL
     with pytest.raises(Disposed):

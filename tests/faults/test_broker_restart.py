@@ -56,6 +56,9 @@ def test_the_relay_resumes_by_itself_after_the_broker_came_back_empty(
         assert wait_until(lambda: relay.position() == head, timeout=30), \
             f"the relay did not resume within 30 s (last error: {relay.last_error})"
         resumed = time.monotonic() - restarted
+        # Every relay must recover, the outbox's too: it may still be in its backoff (up
+        # to 5 s) when the events relay has caught up.
+        wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
         ready = client.get("/readyz")
     finally:
         service.close()
